@@ -1,0 +1,287 @@
+//! Which JumpCloud applications are Slack connectors, and who is entitled to them.
+//!
+//! Pure: works on the loaded `JumpCloud` data and the policy only.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::model::{JcApp, JumpCloud};
+
+/// How an application was recognised as a Slack connector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectedBy {
+    /// `slack_app_ids` in the config or on the command line.
+    Configured,
+    /// `slack_app_ids` in the bundle's `manifest.json`.
+    Manifest,
+    /// `--slack-app ID`.
+    SlackAppFlag,
+    /// `name == "slack"`.
+    Name,
+    /// "slack" in `displayName` or `displayLabel`.
+    Label,
+    /// ACS URL / SP entity id under `slack.com`.
+    SpUrl,
+}
+
+impl DetectedBy {
+    /// Words for the notice that lists the connectors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Configured => "configured slack_app_ids",
+            Self::Manifest => "manifest slack_app_ids",
+            Self::SlackAppFlag => "--slack-app",
+            Self::Name => "name is \"slack\"",
+            Self::Label => "label mentions Slack",
+            Self::SpUrl => "ACS URL under slack.com",
+        }
+    }
+}
+
+/// The Slack connectors found in an export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Connectors {
+    /// Every Slack connector (for `multi-connector-group`), by id.
+    pub all: BTreeMap<String, DetectedBy>,
+    /// The connectors the entitlement check uses (all, or the one `--slack-app` names).
+    pub scoped: BTreeSet<String>,
+}
+
+/// `--slack-app` named an application the export does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--slack-app {id}: no such application in the JumpCloud input")]
+pub struct UnknownApp {
+    /// The id given.
+    pub id: String,
+}
+
+fn is_slack_host(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest
+        .split(['/', ':', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    host == "slack.com" || host.ends_with(".slack.com")
+}
+
+fn heuristic(app: &JcApp) -> Option<DetectedBy> {
+    let contains_slack = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|v| v.to_ascii_lowercase().contains("slack"))
+    };
+    if app
+        .name
+        .as_deref()
+        .is_some_and(|n| n.trim().eq_ignore_ascii_case("slack"))
+    {
+        Some(DetectedBy::Name)
+    } else if contains_slack(&app.display_name) || contains_slack(&app.display_label) {
+        Some(DetectedBy::Label)
+    } else if app.sp_url.as_deref().is_some_and(is_slack_host) {
+        Some(DetectedBy::SpUrl)
+    } else {
+        None
+    }
+}
+
+/// Finds the Slack connectors: configured ids, else the manifest's, else the heuristic over the
+/// applications listing (DESIGN §3). `--slack-app` adds its id and narrows the scope to it.
+pub fn detect(
+    jc: &JumpCloud,
+    configured: &[String],
+    slack_app: Option<&str>,
+) -> Result<Connectors, UnknownApp> {
+    let mut all = BTreeMap::new();
+    if !configured.is_empty() {
+        for id in configured {
+            all.insert(id.clone(), DetectedBy::Configured);
+        }
+    } else if let Some(ids) = jc.manifest_slack_app_ids.as_ref().filter(|v| !v.is_empty()) {
+        for id in ids {
+            all.insert(id.clone(), DetectedBy::Manifest);
+        }
+    } else {
+        for app in &jc.applications {
+            if let Some(by) = heuristic(app) {
+                all.insert(app.id.clone(), by);
+            }
+        }
+    }
+    let scoped = match slack_app {
+        Some(id) => {
+            let known = all.contains_key(id)
+                || jc.applications.iter().any(|a| a.id == id)
+                || jc.app_users.contains_key(id)
+                || jc
+                    .groups
+                    .iter()
+                    .flatten()
+                    .any(|g| g.application_ids.iter().any(|a| a == id));
+            if !known {
+                return Err(UnknownApp { id: id.to_owned() });
+            }
+            all.entry(id.to_owned()).or_insert(DetectedBy::SlackAppFlag);
+            BTreeSet::from([id.to_owned()])
+        }
+        None => all.keys().cloned().collect(),
+    };
+    Ok(Connectors { all, scoped })
+}
+
+/// The users entitled to the scoped connectors: listed in `applications/<id>/users`, or members
+/// (directly or through nested groups) of a group bound to one. `None` when the export holds no
+/// binding at all for them, so entitlement cannot be judged.
+pub fn entitled_users<'a>(jc: &'a JumpCloud, connectors: &Connectors) -> Option<HashSet<&'a str>> {
+    let mut entitled: HashSet<&str> = HashSet::new();
+    let mut has_binding = false;
+    for app in &connectors.scoped {
+        if let Some(users) = jc.app_users.get(app) {
+            has_binding = true;
+            entitled.extend(users.iter().map(String::as_str));
+        }
+    }
+    if let Some(groups) = &jc.groups {
+        let by_id: BTreeMap<&str, usize> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.id.as_str(), i))
+            .collect();
+        let mut visited = vec![false; groups.len()];
+        let mut stack: Vec<usize> = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| {
+                g.application_ids
+                    .iter()
+                    .any(|a| connectors.scoped.contains(a))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        has_binding |= !stack.is_empty();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut visited[i], true) {
+                continue;
+            }
+            let group = &groups[i];
+            entitled.extend(group.member_user_ids.iter().map(String::as_str));
+            stack.extend(
+                group
+                    .member_group_ids
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()).copied()),
+            );
+        }
+    }
+    has_binding.then_some(entitled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::JcGroup;
+
+    fn app(id: &str, name: &str, label: &str, url: Option<&str>) -> JcApp {
+        JcApp {
+            id: id.into(),
+            name: Some(name.into()),
+            display_name: None,
+            display_label: Some(label.into()),
+            sp_url: url.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn heuristic_order_and_hosts() {
+        let jc = JumpCloud {
+            applications: vec![
+                app("a", "slack", "Chat", None),
+                app("b", "custom", "Our SLACK (labs)", None),
+                app("c", "saml", "Chat", Some("https://acme.slack.com/sso/saml")),
+                app(
+                    "d",
+                    "saml",
+                    "Evil",
+                    Some("https://slack.com.evil.example/x"),
+                ),
+                app("e", "aws", "AWS", None),
+            ],
+            ..JumpCloud::default()
+        };
+        let c = detect(&jc, &[], None).unwrap();
+        assert_eq!(
+            c.all.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("a".into(), DetectedBy::Name),
+                ("b".into(), DetectedBy::Label),
+                ("c".into(), DetectedBy::SpUrl)
+            ]
+        );
+    }
+
+    #[test]
+    fn manifest_wins_over_heuristic_and_config_over_manifest() {
+        let mut jc = JumpCloud {
+            applications: vec![app("a", "slack", "Slack", None)],
+            manifest_slack_app_ids: Some(vec!["m".into()]),
+            ..JumpCloud::default()
+        };
+        assert_eq!(
+            detect(&jc, &[], None).unwrap().scoped,
+            BTreeSet::from(["m".to_owned()])
+        );
+        assert_eq!(
+            detect(&jc, &["x".into()], None).unwrap().scoped,
+            BTreeSet::from(["x".to_owned()])
+        );
+        jc.manifest_slack_app_ids = Some(vec![]);
+        assert_eq!(
+            detect(&jc, &[], None).unwrap().scoped,
+            BTreeSet::from(["a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn slack_app_must_be_known_and_narrows_scope() {
+        let jc = JumpCloud {
+            applications: vec![app("a", "slack", "A", None), app("b", "slack", "B", None)],
+            ..JumpCloud::default()
+        };
+        let c = detect(&jc, &[], Some("b")).unwrap();
+        assert_eq!(c.all.len(), 2);
+        assert_eq!(c.scoped, BTreeSet::from(["b".to_owned()]));
+        assert_eq!(
+            detect(&jc, &[], Some("zz")).unwrap_err(),
+            UnknownApp { id: "zz".into() }
+        );
+    }
+
+    #[test]
+    fn entitlement_follows_nested_groups_and_survives_cycles() {
+        let group = |id: &str, users: &[&str], subs: &[&str], apps: &[&str]| JcGroup {
+            id: id.into(),
+            name: None,
+            member_user_ids: users.iter().map(|s| (*s).to_owned()).collect(),
+            member_group_ids: subs.iter().map(|s| (*s).to_owned()).collect(),
+            application_ids: apps.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let jc = JumpCloud {
+            groups: Some(vec![
+                group("g1", &["u1"], &["g2"], &["slack"]),
+                group("g2", &["u2"], &["g1"], &[]),
+                group("g3", &["u3"], &[], &["aws"]),
+            ]),
+            ..JumpCloud::default()
+        };
+        let c = Connectors {
+            all: BTreeMap::from([("slack".into(), DetectedBy::Configured)]),
+            scoped: BTreeSet::from(["slack".into()]),
+        };
+        let e = entitled_users(&jc, &c).unwrap();
+        assert_eq!(e, HashSet::from(["u1", "u2"]));
+        let none = Connectors {
+            all: BTreeMap::new(),
+            scoped: BTreeSet::from(["other".into()]),
+        };
+        assert!(entitled_users(&jc, &none).is_none());
+    }
+}

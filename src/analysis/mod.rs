@@ -1,0 +1,490 @@
+//! The drift analysis: joins Slack accounts to JumpCloud users and turns every mismatch into a
+//! [`Finding`].
+//!
+//! Pure: no I/O, no clock, no environment. Everything it needs comes in as arguments, and the
+//! output order is deterministic. The join is hash-based and linear in the input size.
+
+pub mod connectors;
+pub mod finding;
+
+use std::collections::{BTreeMap, HashMap};
+
+pub use connectors::{Connectors, DetectedBy, UnknownApp};
+pub use finding::{Finding, FindingCode, MatchedBy, Remediation, Severity};
+
+use crate::model::{Email, InactiveReason, JcUser, JumpCloud, SlackListing, SlackUser};
+
+/// The knobs of the analysis, resolved from flags and config by the caller.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// When SCIM was switched on: accounts created before it are legacy unless linked.
+    pub scim_enabled_at: Option<jiff::Timestamp>,
+    /// Slack connector ids from the config (override the manifest and the heuristic).
+    pub slack_app_ids: Vec<String>,
+    /// `--slack-app`: check entitlement against this connector only.
+    pub slack_app: Option<String>,
+    /// Per-code severity overrides.
+    pub severity_overrides: BTreeMap<FindingCode, Severity>,
+}
+
+/// Counts for the report's summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Every Slack account, bots included.
+    pub slack_users: usize,
+    /// Active Slack accounts, bots excluded.
+    pub slack_active: usize,
+    /// Bot accounts (`@slack-bots.com`).
+    pub slack_bots: usize,
+    /// JumpCloud users.
+    pub jumpcloud_users: usize,
+}
+
+/// The result of [`diff`].
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// Findings, sorted (severity, code, ids).
+    pub findings: Vec<Finding>,
+    /// Things the reader must know to trust the report (what could not be judged, and why).
+    pub notices: Vec<String>,
+    /// Counts.
+    pub stats: Stats,
+    /// The Slack connectors used.
+    pub connectors: Connectors,
+}
+
+/// Where an email occurs among JumpCloud users: (user index, is it the primary `email`).
+type JcHits = Vec<(usize, bool)>;
+
+enum Match<'a> {
+    Linked(&'a JcUser, MatchedBy),
+    /// `externalId` names `.0`, an email belongs to the others.
+    Conflict(&'a JcUser, Vec<&'a JcUser>, &'a Email),
+    /// Several JumpCloud users share the email (a `duplicate-email` finding says which).
+    Ambiguous,
+    Unmatched,
+}
+
+struct Index<'a> {
+    users: &'a [JcUser],
+    by_id: HashMap<&'a str, usize>,
+    by_email: HashMap<&'a Email, JcHits>,
+}
+
+impl<'a> Index<'a> {
+    fn new(users: &'a [JcUser]) -> Self {
+        let mut by_id = HashMap::with_capacity(users.len());
+        let mut by_email: HashMap<&Email, JcHits> = HashMap::with_capacity(users.len());
+        for (i, user) in users.iter().enumerate() {
+            by_id.insert(user.id.as_str(), i);
+            by_email.entry(&user.email).or_default().push((i, true));
+            if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
+                by_email.entry(alt).or_default().push((i, false));
+            }
+        }
+        Self {
+            users,
+            by_id,
+            by_email,
+        }
+    }
+
+    fn primary_owners(&self, email: &Email) -> impl Iterator<Item = usize> + '_ {
+        self.by_email
+            .get(email)
+            .into_iter()
+            .flatten()
+            .filter(|(_, primary)| *primary)
+            .map(|(i, _)| *i)
+    }
+
+    fn any_owners(&self, email: &Email) -> Vec<usize> {
+        let mut owners: Vec<usize> = self
+            .by_email
+            .get(email)
+            .into_iter()
+            .flatten()
+            .map(|(i, _)| *i)
+            .collect();
+        owners.dedup();
+        owners
+    }
+
+    /// DESIGN §3: `externalId`, then the primary email against exactly one `email`, then any
+    /// Slack email against `email` or `alternateEmail`. Never by display name.
+    fn find(&self, s: &'a SlackUser) -> Match<'a> {
+        if let Some(&a) = s.external_id.as_deref().and_then(|x| self.by_id.get(x)) {
+            for email in &s.emails {
+                let owners: Vec<usize> = self.primary_owners(email).collect();
+                if !owners.is_empty() && !owners.contains(&a) {
+                    let others = owners.into_iter().map(|i| &self.users[i]).collect();
+                    return Match::Conflict(&self.users[a], others, email);
+                }
+            }
+            return Match::Linked(&self.users[a], MatchedBy::ExternalId);
+        }
+        let primary: Vec<usize> = self.primary_owners(s.primary_email()).collect();
+        match primary.as_slice() {
+            [one] => return Match::Linked(&self.users[*one], MatchedBy::Email),
+            [] => {}
+            _ => return Match::Ambiguous,
+        }
+        for email in &s.emails {
+            match self.any_owners(email).as_slice() {
+                [] => {}
+                [one] => return Match::Linked(&self.users[*one], MatchedBy::AlternateEmail),
+                _ => return Match::Ambiguous,
+            }
+        }
+        Match::Unmatched
+    }
+}
+
+fn who(s: &SlackUser) -> String {
+    format!("{} ({})", s.primary_email(), s.id)
+}
+
+fn per_user(code: FindingCode, s: &SlackUser, message: String) -> Finding {
+    let mut f = Finding::new(code, message);
+    f.slack_user_id = Some(s.id.clone());
+    f.email = Some(s.primary_email().as_str().to_owned());
+    f
+}
+
+fn linked(
+    code: FindingCode,
+    s: &SlackUser,
+    jc: &JcUser,
+    by: MatchedBy,
+    message: String,
+) -> Finding {
+    let mut f = per_user(code, s, message);
+    f.jumpcloud_user_id = Some(jc.id.clone());
+    f.matched_by = Some(by);
+    f
+}
+
+fn reason_words(reason: InactiveReason) -> &'static str {
+    match reason {
+        InactiveReason::Suspended => "suspended",
+        InactiveReason::Staged => "staged (never activated)",
+        InactiveReason::PasswordExpired => "password-expired",
+    }
+}
+
+/// Joins `slack` to `jc` and reports the drift (DESIGN §3).
+///
+/// Errors only when `policy.slack_app` names an application the input does not have; drift
+/// itself is data in the `Ok` value.
+pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Analysis, UnknownApp> {
+    let connectors = connectors::detect(jc, &policy.slack_app_ids, policy.slack_app.as_deref())?;
+    let entitled = connectors::entitled_users(jc, &connectors);
+    let mut notices = Vec::new();
+    describe_connectors(jc, &connectors, entitled.is_some(), &mut notices);
+
+    let index = Index::new(&jc.users);
+    let has_link_evidence = slack.users.iter().any(|u| u.external_id.is_some());
+    if !has_link_evidence && policy.scim_enabled_at.is_none() {
+        notices.push(
+            "legacy-unlinked not judged: no externalId in the Slack listing and no scim_enabled_at configured"
+                .to_owned(),
+        );
+    }
+
+    let mut findings = Vec::new();
+    let mut stats = Stats {
+        slack_users: slack.users.len(),
+        jumpcloud_users: jc.users.len(),
+        ..Stats::default()
+    };
+    let mut undated = 0usize;
+    let mut slack_by_email: HashMap<&Email, Vec<usize>> = HashMap::with_capacity(slack.users.len());
+
+    for (si, s) in slack.users.iter().enumerate() {
+        if s.is_bot() {
+            stats.slack_bots += 1;
+            continue;
+        }
+        if s.active {
+            stats.slack_active += 1;
+        }
+        for email in &s.emails {
+            slack_by_email.entry(email).or_default().push(si);
+        }
+        match index.find(s) {
+            Match::Linked(user, by) => {
+                let should_be_active = user.inactive_reason().is_none()
+                    && entitled
+                        .as_ref()
+                        .is_none_or(|e| e.contains(user.id.as_str()));
+                if s.active {
+                    if let Some(reason) = user.inactive_reason() {
+                        let mut f = linked(
+                            FindingCode::SuspendedButActive,
+                            s,
+                            user,
+                            by,
+                            format!(
+                                "{} is active in Slack but {} in JumpCloud",
+                                who(s),
+                                reason_words(reason)
+                            ),
+                        );
+                        f.reason = Some(reason.as_str().to_owned());
+                        findings.push(f);
+                    } else if !should_be_active {
+                        findings.push(linked(
+                            FindingCode::UnentitledButActive,
+                            s,
+                            user,
+                            by,
+                            format!(
+                                "{} is active in Slack but in no JumpCloud group bound to a Slack connector",
+                                who(s)
+                            ),
+                        ));
+                    }
+                    if by != MatchedBy::ExternalId {
+                        let reason = legacy_reason(s, has_link_evidence, policy, &mut undated);
+                        if let Some((reason, why)) = reason {
+                            let mut f = linked(
+                                FindingCode::LegacyUnlinked,
+                                s,
+                                user,
+                                by,
+                                format!(
+                                    "{} {why}: JumpCloud's deactivation cannot reach it",
+                                    who(s)
+                                ),
+                            );
+                            f.reason = Some(reason.to_owned());
+                            findings.push(f);
+                        }
+                    }
+                } else if should_be_active {
+                    findings.push(linked(
+                        FindingCode::InactiveButEntitled,
+                        s,
+                        user,
+                        by,
+                        format!(
+                            "{} is deactivated in Slack but active and entitled in JumpCloud",
+                            who(s)
+                        ),
+                    ));
+                }
+            }
+            Match::Conflict(named, others, email) => {
+                let mut f = linked(
+                    FindingCode::LinkConflict,
+                    s,
+                    named,
+                    MatchedBy::ExternalId,
+                    format!(
+                        "{}: externalId names JumpCloud user {} ({}) but {email} belongs to JumpCloud user {}",
+                        who(s),
+                        named.id,
+                        named.email,
+                        others
+                            .iter()
+                            .map(|u| u.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                f.email = Some(email.as_str().to_owned());
+                f.jumpcloud_user_ids = std::iter::once(named)
+                    .chain(others)
+                    .map(|u| u.id.clone())
+                    .collect();
+                f.jumpcloud_user_ids.sort();
+                f.reason = Some("email-belongs-to-other-user".to_owned());
+                findings.push(f);
+            }
+            Match::Ambiguous => {}
+            Match::Unmatched => {
+                if s.active {
+                    findings.push(per_user(
+                        FindingCode::UnknownActive,
+                        s,
+                        format!(
+                            "{} is active in Slack but matches no JumpCloud user",
+                            who(s)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if undated > 0 {
+        notices.push(format!(
+            "{undated} active Slack account(s) have no meta.created: not judged against scim_enabled_at"
+        ));
+    }
+
+    duplicate_emails(&index, &slack.users, &slack_by_email, &mut findings);
+    multi_connector_groups(jc, &connectors, &mut findings);
+
+    for f in &mut findings {
+        if let Some(sev) = policy.severity_overrides.get(&f.code) {
+            f.severity = *sev;
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(Analysis {
+        findings,
+        notices,
+        stats,
+        connectors,
+    })
+}
+
+fn legacy_reason(
+    s: &SlackUser,
+    has_link_evidence: bool,
+    policy: &Policy,
+    undated: &mut usize,
+) -> Option<(&'static str, String)> {
+    if has_link_evidence {
+        return Some(match &s.external_id {
+            Some(x) => (
+                "external-id-not-in-jumpcloud",
+                format!("has externalId {x}, which is no JumpCloud user id"),
+            ),
+            None => (
+                "no-external-id",
+                "is linked to JumpCloud only by email (no externalId)".to_owned(),
+            ),
+        });
+    }
+    let at = policy.scim_enabled_at?;
+    match s.created {
+        Some(created) if created < at => Some((
+            "created-before-scim",
+            format!("was created {created} before SCIM was enabled ({at})"),
+        )),
+        Some(_) => None,
+        None => {
+            *undated += 1;
+            None
+        }
+    }
+}
+
+fn duplicate_emails(
+    index: &Index<'_>,
+    slack: &[SlackUser],
+    slack_by_email: &HashMap<&Email, Vec<usize>>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut emit = |email: &Email, slack_ids: Vec<String>, jc_ids: Vec<String>| {
+        let mut f = Finding::new(
+            FindingCode::DuplicateEmail,
+            format!(
+                "{email} is shared by {} Slack account(s) and {} JumpCloud user(s)",
+                slack_ids.len(),
+                jc_ids.len()
+            ),
+        );
+        f.email = Some(email.as_str().to_owned());
+        f.slack_user_ids = slack_ids;
+        f.jumpcloud_user_ids = jc_ids;
+        findings.push(f);
+    };
+    let jc_ids = |email: &Email| -> Vec<String> {
+        let mut ids: Vec<String> = index
+            .any_owners(email)
+            .into_iter()
+            .map(|i| index.users[i].id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    for (email, hits) in slack_by_email {
+        let mut slack_ids: Vec<String> = hits.iter().map(|&i| slack[i].id.clone()).collect();
+        slack_ids.sort();
+        slack_ids.dedup();
+        let jc = jc_ids(email);
+        if slack_ids.len() >= 2 || jc.len() >= 2 {
+            emit(email, slack_ids, jc);
+        }
+    }
+    for email in index.by_email.keys() {
+        if slack_by_email.contains_key(email) {
+            continue;
+        }
+        let jc = jc_ids(email);
+        if jc.len() >= 2 {
+            emit(email, Vec::new(), jc);
+        }
+    }
+}
+
+fn multi_connector_groups(jc: &JumpCloud, connectors: &Connectors, findings: &mut Vec<Finding>) {
+    for group in jc.groups.iter().flatten() {
+        let mut apps: Vec<String> = group
+            .application_ids
+            .iter()
+            .filter(|a| connectors.all.contains_key(*a))
+            .cloned()
+            .collect();
+        apps.sort();
+        apps.dedup();
+        if apps.len() >= 2 {
+            let name = group.name.as_deref().unwrap_or("(unnamed)");
+            let mut f = Finding::new(
+                FindingCode::MultiConnectorGroup,
+                format!(
+                    "JumpCloud group {name} ({}) is bound to {} Slack connectors: removing it from one deactivates its members everywhere",
+                    group.id,
+                    apps.len()
+                ),
+            );
+            f.jumpcloud_group_id = Some(group.id.clone());
+            f.application_ids = apps;
+            findings.push(f);
+        }
+    }
+}
+
+fn describe_connectors(
+    jc: &JumpCloud,
+    connectors: &Connectors,
+    judged: bool,
+    notices: &mut Vec<String>,
+) {
+    let heuristic = connectors
+        .all
+        .values()
+        .any(|by| matches!(by, DetectedBy::Name | DetectedBy::Label | DetectedBy::SpUrl));
+    if heuristic {
+        let list: Vec<String> = connectors
+            .all
+            .iter()
+            .map(|(id, by)| format!("{id} ({})", by.as_str()))
+            .collect();
+        notices.push(format!(
+            "Slack connectors recognised by heuristic: {}; set slack_app_ids to make this explicit",
+            list.join(", ")
+        ));
+    }
+    if judged {
+        return;
+    }
+    let why = if jc.groups.is_none() && jc.app_users.is_empty() {
+        "the JumpCloud input has no group or application data".to_owned()
+    } else if connectors.scoped.is_empty() {
+        format!(
+            "no Slack connector recognised among {} application(s); set slack_app_ids or pass --slack-app",
+            jc.applications.len()
+        )
+    } else {
+        "no group is bound to a Slack connector and no applications/<id>/users listing covers one"
+            .to_owned()
+    };
+    notices.push(format!("unentitled-but-active not judged: {why}"));
+}
+
+#[cfg(test)]
+mod tests;

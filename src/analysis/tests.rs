@@ -1,0 +1,456 @@
+//! Unit tests of the pure analysis: data built in code, no files, no clock.
+
+use super::*;
+use crate::model::{JcApp, JcGroup, JcState};
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+fn jc(id: &str, mail: &str) -> JcUser {
+    JcUser {
+        id: id.into(),
+        username: None,
+        email: email(mail),
+        alternate_email: None,
+        state: JcState::Activated,
+        suspended: false,
+        password_expired: false,
+        account_locked: false,
+    }
+}
+
+fn sl(id: &str, mail: &str, active: bool) -> SlackUser {
+    SlackUser {
+        id: id.into(),
+        external_id: None,
+        user_name: None,
+        active,
+        emails: vec![email(mail)],
+        created: None,
+    }
+}
+
+fn listing(users: Vec<SlackUser>) -> SlackListing {
+    SlackListing {
+        users,
+        scim_version: None,
+        total_results: None,
+    }
+}
+
+fn codes(a: &Analysis) -> Vec<(&'static str, Option<&str>)> {
+    a.findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.slack_user_id.as_deref()))
+        .collect()
+}
+
+fn run(jc_users: Vec<JcUser>, slack: Vec<SlackUser>) -> Analysis {
+    let data = JumpCloud {
+        users: jc_users,
+        ..JumpCloud::default()
+    };
+    diff(&data, &listing(slack), &Policy::default()).unwrap()
+}
+
+#[test]
+fn clean_org_has_no_findings() {
+    let a = run(
+        vec![jc("j1", "a@x.io"), jc("j2", "b@x.io")],
+        vec![sl("U1", "A@X.io ", true), sl("U2", "b@x.io", true)],
+    );
+    assert!(a.findings.is_empty(), "{:?}", a.findings);
+    assert_eq!(a.stats.slack_active, 2);
+    assert!(
+        a.notices
+            .iter()
+            .any(|n| n.contains("legacy-unlinked not judged"))
+    );
+}
+
+#[test]
+fn suspended_staged_and_expired_each_give_their_reason() {
+    let mut s = jc("j1", "s@x.io");
+    s.suspended = true;
+    let mut st = jc("j2", "st@x.io");
+    st.state = JcState::Staged;
+    let mut e = jc("j3", "e@x.io");
+    e.password_expired = true;
+    let mut by_state = jc("j4", "ss@x.io");
+    by_state.state = JcState::Suspended;
+    let a = run(
+        vec![s, st, e, by_state],
+        vec![
+            sl("U1", "s@x.io", true),
+            sl("U2", "st@x.io", true),
+            sl("U3", "e@x.io", true),
+            sl("U4", "ss@x.io", true),
+        ],
+    );
+    let reasons: Vec<_> = a
+        .findings
+        .iter()
+        .map(|f| (f.code, f.reason.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (FindingCode::SuspendedButActive, "suspended"),
+            (FindingCode::SuspendedButActive, "staged"),
+            (FindingCode::SuspendedButActive, "password-expired"),
+            (FindingCode::SuspendedButActive, "suspended"),
+        ]
+    );
+    assert_eq!(a.findings[0].remediation(), Some(Remediation::Deactivate));
+}
+
+#[test]
+fn inactive_slack_accounts_of_suspended_users_are_fine() {
+    let mut s = jc("j1", "s@x.io");
+    s.suspended = true;
+    let a = run(vec![s], vec![sl("U1", "s@x.io", false)]);
+    assert!(a.findings.is_empty());
+}
+
+#[test]
+fn unknown_active_only_for_active_humans() {
+    let a = run(
+        vec![],
+        vec![
+            sl("U1", "ghost@x.io", true),
+            sl("U2", "gone@x.io", false),
+            sl("B1", "botuser-T1-A1@slack-bots.com", true),
+        ],
+    );
+    assert_eq!(codes(&a), vec![("unknown-active", Some("U1"))]);
+    assert_eq!(a.stats.slack_bots, 1);
+    assert_eq!(a.stats.slack_active, 1);
+}
+
+#[test]
+fn bots_are_never_flagged_even_when_sharing_an_address() {
+    let a = run(
+        vec![],
+        vec![
+            sl("B1", "botuser@slack-bots.com", true),
+            sl("B2", "botuser@slack-bots.com", true),
+        ],
+    );
+    assert!(a.findings.is_empty());
+}
+
+#[test]
+fn inactive_but_entitled_is_info() {
+    let a = run(vec![jc("j1", "a@x.io")], vec![sl("U1", "a@x.io", false)]);
+    assert_eq!(codes(&a), vec![("inactive-but-entitled", Some("U1"))]);
+    assert_eq!(a.findings[0].severity, Severity::Info);
+}
+
+#[test]
+fn matching_order_external_id_then_primary_then_alternate() {
+    let mut alt = jc("j3", "c@x.io");
+    alt.alternate_email = Some(email("c.personal@y.io"));
+    alt.suspended = true;
+    let mut by_ext = jc("j1", "a@x.io");
+    by_ext.suspended = true;
+    let mut by_mail = jc("j2", "b@x.io");
+    by_mail.suspended = true;
+    let mut s1 = sl("U1", "renamed@x.io", true);
+    s1.external_id = Some("j1".into());
+    let mut s3 = sl("U3", "other@x.io", true);
+    s3.emails.push(email("C.Personal@y.io"));
+    let a = run(
+        vec![by_ext, by_mail, alt],
+        vec![s1, sl("U2", "b@x.io", true), s3],
+    );
+    let by: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::SuspendedButActive)
+        .map(|f| (f.slack_user_id.as_deref().unwrap(), f.matched_by.unwrap()))
+        .collect();
+    assert_eq!(
+        by,
+        vec![
+            ("U1", MatchedBy::ExternalId),
+            ("U2", MatchedBy::Email),
+            ("U3", MatchedBy::AlternateEmail)
+        ]
+    );
+}
+
+#[test]
+fn link_conflict_when_external_id_and_email_disagree() {
+    let mut s = sl("U1", "b@x.io", true);
+    s.external_id = Some("j1".into());
+    let a = run(vec![jc("j1", "a@x.io"), jc("j2", "b@x.io")], vec![s]);
+    assert_eq!(codes(&a), vec![("link-conflict", Some("U1"))]);
+    let f = &a.findings[0];
+    assert_eq!(f.jumpcloud_user_id.as_deref(), Some("j1"));
+    assert_eq!(f.jumpcloud_user_ids, vec!["j1", "j2"]);
+    assert_eq!(f.email.as_deref(), Some("b@x.io"));
+}
+
+#[test]
+fn legacy_unlinked_with_external_id_evidence() {
+    let mut linked_user = sl("U1", "a@x.io", true);
+    linked_user.external_id = Some("j1".into());
+    let mut foreign = sl("U3", "c@x.io", true);
+    foreign.external_id = Some("00u-okta-id".into());
+    let a = run(
+        vec![jc("j1", "a@x.io"), jc("j2", "b@x.io"), jc("j3", "c@x.io")],
+        vec![linked_user, sl("U2", "b@x.io", true), foreign],
+    );
+    let legacy: Vec<_> = a
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.code.as_str(),
+                f.slack_user_id.as_deref().unwrap(),
+                f.reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        legacy,
+        vec![
+            ("legacy-unlinked", "U2", Some("no-external-id")),
+            (
+                "legacy-unlinked",
+                "U3",
+                Some("external-id-not-in-jumpcloud")
+            ),
+        ]
+    );
+    assert!(!a.notices.iter().any(|n| n.contains("legacy-unlinked")));
+}
+
+#[test]
+fn legacy_unlinked_by_scim_enabled_at() {
+    let at: jiff::Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+    let mut old = sl("U1", "a@x.io", true);
+    old.created = Some("2023-06-01T10:00:00-07:00".parse().unwrap());
+    let mut new = sl("U2", "b@x.io", true);
+    new.created = Some("2024-02-01T10:00:00Z".parse().unwrap());
+    let undated = sl("U3", "c@x.io", true);
+    let data = JumpCloud {
+        users: vec![jc("j1", "a@x.io"), jc("j2", "b@x.io"), jc("j3", "c@x.io")],
+        ..JumpCloud::default()
+    };
+    let policy = Policy {
+        scim_enabled_at: Some(at),
+        ..Policy::default()
+    };
+    let a = diff(&data, &listing(vec![old, new, undated]), &policy).unwrap();
+    assert_eq!(codes(&a), vec![("legacy-unlinked", Some("U1"))]);
+    assert_eq!(a.findings[0].reason.as_deref(), Some("created-before-scim"));
+    assert!(
+        a.notices
+            .iter()
+            .any(|n| n.starts_with("1 active Slack account"))
+    );
+}
+
+#[test]
+fn duplicate_emails_on_both_sides_case_and_alternate_insensitive() {
+    let mut j2 = jc("j2", "other@x.io");
+    j2.alternate_email = Some(email(" SHARED@x.io"));
+    let mut s2 = sl("U2", "b@x.io", false);
+    s2.emails.push(email("dup@x.io"));
+    let a = run(
+        vec![jc("j1", "shared@x.io"), j2, jc("j3", "dup@x.io")],
+        vec![sl("U1", "Dup@X.io", true), s2],
+    );
+    let dups: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::DuplicateEmail)
+        .map(|f| {
+            (
+                f.email.as_deref().unwrap(),
+                f.slack_user_ids.clone(),
+                f.jumpcloud_user_ids.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dups,
+        vec![
+            (
+                "dup@x.io",
+                vec!["U1".to_owned(), "U2".to_owned()],
+                vec!["j3".to_owned()]
+            ),
+            (
+                "shared@x.io",
+                vec![],
+                vec!["j1".to_owned(), "j2".to_owned()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn ambiguous_primary_match_is_not_unknown() {
+    let a = run(
+        vec![jc("j1", "same@x.io"), jc("j2", "SAME@x.io")],
+        vec![sl("U1", "same@x.io", true)],
+    );
+    assert_eq!(codes(&a), vec![("duplicate-email", None)]);
+}
+
+fn bundle(users: Vec<JcUser>, groups: Vec<JcGroup>, apps: Vec<JcApp>) -> JumpCloud {
+    JumpCloud {
+        users,
+        groups: Some(groups),
+        applications: apps,
+        ..JumpCloud::default()
+    }
+}
+
+fn slack_app(id: &str) -> JcApp {
+    JcApp {
+        id: id.into(),
+        name: Some("slack".into()),
+        ..JcApp::default()
+    }
+}
+
+fn group(id: &str, users: &[&str], apps: &[&str]) -> JcGroup {
+    JcGroup {
+        id: id.into(),
+        name: Some(format!("group {id}")),
+        member_user_ids: users.iter().map(|s| (*s).to_owned()).collect(),
+        member_group_ids: vec![],
+        application_ids: apps.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn entitlement_and_multi_connector_groups() {
+    let data = bundle(
+        vec![jc("j1", "a@x.io"), jc("j2", "b@x.io"), jc("j3", "c@x.io")],
+        vec![
+            group("g1", &["j1"], &["s1", "s2", "aws"]),
+            group("g2", &["j3"], &["s2"]),
+        ],
+        vec![slack_app("s1"), slack_app("s2")],
+    );
+    let slack = listing(vec![
+        sl("U1", "a@x.io", true),
+        sl("U2", "b@x.io", true),
+        sl("U3", "c@x.io", false),
+    ]);
+    let a = diff(&data, &slack, &Policy::default()).unwrap();
+    let got: Vec<_> = a
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.code.as_str(),
+                f.slack_user_id
+                    .as_deref()
+                    .or(f.jumpcloud_group_id.as_deref()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("unentitled-but-active", Some("U2")),
+            ("multi-connector-group", Some("g1")),
+            ("inactive-but-entitled", Some("U3")),
+        ]
+    );
+    assert_eq!(a.findings[1].application_ids, vec!["s1", "s2"]);
+
+    // Scoped to s1, the member of g2 (bound to s2 only) is unentitled.
+    let scoped = Policy {
+        slack_app: Some("s1".into()),
+        ..Policy::default()
+    };
+    let a = diff(&data, &slack, &scoped).unwrap();
+    assert!(
+        a.findings
+            .iter()
+            .all(|f| f.slack_user_id.as_deref() != Some("U3"))
+    );
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.code == FindingCode::MultiConnectorGroup)
+    );
+}
+
+#[test]
+fn app_users_listing_entitles() {
+    let mut data = bundle(vec![jc("j1", "a@x.io")], vec![], vec![slack_app("s1")]);
+    data.app_users.insert("s1".into(), vec!["j1".into()]);
+    let a = diff(
+        &data,
+        &listing(vec![sl("U1", "a@x.io", true)]),
+        &Policy::default(),
+    )
+    .unwrap();
+    assert!(a.findings.is_empty(), "{:?}", a.findings);
+}
+
+#[test]
+fn entitlement_not_judged_without_bindings_says_so() {
+    let data = bundle(
+        vec![jc("j1", "a@x.io")],
+        vec![group("g1", &["j1"], &["aws"])],
+        vec![slack_app("s1")],
+    );
+    let a = diff(
+        &data,
+        &listing(vec![sl("U1", "a@x.io", true)]),
+        &Policy::default(),
+    )
+    .unwrap();
+    assert!(a.findings.is_empty());
+    assert!(
+        a.notices
+            .iter()
+            .any(|n| n.starts_with("unentitled-but-active not judged: no group is bound"))
+    );
+}
+
+#[test]
+fn severity_overrides_apply_and_reorder() {
+    let policy = Policy {
+        severity_overrides: BTreeMap::from([(FindingCode::UnknownActive, Severity::Info)]),
+        ..Policy::default()
+    };
+    let mut s = jc("j1", "s@x.io");
+    s.suspended = true;
+    let data = JumpCloud {
+        users: vec![s],
+        ..JumpCloud::default()
+    };
+    let slack = listing(vec![sl("U0", "ghost@x.io", true), sl("U1", "s@x.io", true)]);
+    let a = diff(&data, &slack, &policy).unwrap();
+    assert_eq!(
+        codes(&a),
+        vec![
+            ("suspended-but-active", Some("U1")),
+            ("unknown-active", Some("U0"))
+        ]
+    );
+    assert_eq!(a.findings[1].severity, Severity::Info);
+}
+
+#[test]
+fn diff_is_deterministic() {
+    let users: Vec<JcUser> = (0..50)
+        .map(|i| jc(&format!("j{i}"), &format!("u{i}@x.io")))
+        .collect();
+    let slack: Vec<SlackUser> = (0..80)
+        .map(|i| sl(&format!("U{i}"), &format!("u{}@x.io", i % 60), i % 3 != 0))
+        .collect();
+    let a = run(users.clone(), slack.clone());
+    let b = run(users, slack);
+    assert_eq!(a.findings, b.findings);
+}

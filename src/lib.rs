@@ -1,0 +1,185 @@
+//! scimdrift: finds the Slack accounts that JumpCloud offboarding missed.
+//!
+//! It loads JumpCloud exports and Slack SCIM `/Users` listings (`source`), joins them into a
+//! drift report (`analysis`, pure), and prints it for people or CI (`render`). This file wires
+//! the commands together; it holds no logic of its own beyond settings precedence and I/O.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod render;
+pub mod report;
+pub mod source;
+
+use std::io::{IsTerminal, Write};
+
+use crate::analysis::{Policy, Severity};
+use crate::cli::{AuditArgs, Cli, ColorChoice, Command, GlobalArgs};
+pub use crate::error::Error;
+use crate::report::{ExitStatus, InputInfo, JumpCloudInput, Report, SlackInput};
+use crate::source::{InputDigest, Loaded};
+
+/// Sends `tracing` output to stderr at the level `-q`/`-v` ask for.
+pub fn init_logging(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (q, _) if q > 0 => tracing::Level::ERROR,
+        (_, 0) => tracing::Level::WARN,
+        (_, 1) => tracing::Level::INFO,
+        (_, 2) => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Runs the command; `Ok` carries the exit status (drift is not an error).
+pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
+    match &cli.command {
+        Command::Audit(args) => audit(&cli.global, args),
+    }
+}
+
+/// The report's timestamp: `SOURCE_DATE_EPOCH` when set (reproducible builds of reports),
+/// else now.
+fn now() -> jiff::Timestamp {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .unwrap_or_else(jiff::Timestamp::now)
+}
+
+fn use_color(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+fn info(digest: &InputDigest) -> InputInfo {
+    InputInfo {
+        paths: digest.paths.clone(),
+        sha256: digest.sha256(),
+    }
+}
+
+/// Turns completeness problems into an error, or (with `--allow-incomplete`) into notices.
+fn completeness<T>(
+    what: &'static str,
+    loaded: &Loaded<T>,
+    allow: bool,
+    notices: &mut Vec<String>,
+) -> Result<bool, Error> {
+    if loaded.problems.is_empty() {
+        return Ok(true);
+    }
+    if !allow {
+        return Err(source::Error::Incomplete {
+            what,
+            problems: loaded.problems.clone(),
+        }
+        .into());
+    }
+    notices.extend(
+        loaded
+            .problems
+            .iter()
+            .map(|p| format!("incomplete {what}: {p}")),
+    );
+    Ok(false)
+}
+
+fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
+    let config = config::load(global.config.as_deref())?;
+    let scim_enabled_at = match &args.scim_enabled_at {
+        Some(s) => Some(config::parse_instant(s).map_err(|problem| Error::Usage {
+            flag: "--scim-enabled-at",
+            problem,
+        })?),
+        None => config.scim_enabled_at,
+    };
+    let policy = Policy {
+        scim_enabled_at,
+        slack_app_ids: config.slack_app_ids.clone(),
+        slack_app: args.slack_app.clone(),
+        severity_overrides: config.severity.clone(),
+    };
+    let fail_on = args
+        .fail_on
+        .map(Severity::from)
+        .or(config.fail_on)
+        .unwrap_or(Severity::Error);
+
+    let (jc, slack) = std::thread::scope(|scope| {
+        let jc = scope.spawn(|| source::load_jumpcloud(&args.jumpcloud));
+        let slack = source::load_slack(&args.slack);
+        let jc = jc
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (jc, slack)
+    });
+    let (jc, slack) = (jc?, slack?);
+    tracing::info!(
+        jumpcloud_users = jc.data.users.len(),
+        slack_users = slack.data.users.len(),
+        "inputs loaded"
+    );
+
+    let mut notices = Vec::new();
+    let jc_complete = completeness("JumpCloud export", &jc, args.allow_incomplete, &mut notices)?;
+    let slack_complete =
+        completeness("Slack listing", &slack, args.allow_incomplete, &mut notices)?;
+    notices.extend(jc.notices.iter().cloned());
+    notices.extend(slack.notices.iter().cloned());
+
+    let mut analysis = analysis::diff(&jc.data, &slack.data, &policy)?;
+    notices.append(&mut analysis.notices);
+    let report = Report {
+        generated_at: now(),
+        complete: jc_complete && slack_complete,
+        jumpcloud: JumpCloudInput {
+            info: info(&jc.digest),
+            users: jc.data.users.len(),
+            groups: jc.data.groups.as_ref().map_or(0, Vec::len),
+            applications: jc.data.applications.len(),
+        },
+        slack: SlackInput {
+            info: info(&slack.digest),
+            scim_version: slack.data.scim_version,
+            users: slack.data.users.len(),
+            total_results: slack.data.total_results,
+        },
+        notices,
+        analysis,
+    };
+
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let style = render::Style {
+        color: use_color(global.color, terminal),
+        terminal,
+    };
+    // Rendered whole before anything reaches stdout: a failed render prints nothing.
+    let mut buf = Vec::with_capacity(64 * 1024);
+    render::write(&report, global.format, style, &mut buf).map_err(Error::Output)?;
+    let mut out = stdout.lock();
+    out.write_all(&buf)
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)?;
+    if global.quiet == 0 {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}", render::summary_line(&report));
+    }
+    Ok(if args.exit_zero {
+        ExitStatus::Clean
+    } else {
+        report.exit_status(fail_on)
+    })
+}

@@ -1,0 +1,240 @@
+//! Domain types shared by the loaders and the analysis: normalised emails, Slack accounts,
+//! JumpCloud users, groups and applications.
+//!
+//! Pure data. Nothing here reads files, parses wire formats or looks at the clock; the loaders in
+//! `source` convert their private wire types into these.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// An email address as the join uses it: trimmed and lower-cased.
+///
+/// The only way to build one is [`Email::parse`], so no comparison can forget to normalise.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Email(Box<str>);
+
+impl Email {
+    /// Normalises `raw`; `None` for an empty or blank value (Slack sends `""` for unset emails).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
+            Some(Self(trimmed.to_lowercase().into_boxed_str()))
+        } else {
+            Some(Self(trimmed.into()))
+        }
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True for Slack's synthetic bot addresses (`…@slack-bots.com`).
+    pub fn is_slack_bot(&self) -> bool {
+        self.0
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain == "slack-bots.com")
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// SCIM protocol version of a Slack listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScimVersion {
+    /// SCIM 1.1 (`/scim/v1`).
+    V1,
+    /// SCIM 2.0 (`/scim/v2`).
+    V2,
+}
+
+impl ScimVersion {
+    /// `"v1"` or `"v2"`, as in the report and the base URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
+/// One Slack account from a SCIM `/Users` listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlackUser {
+    /// Slack user id (`U…` or `W…`).
+    pub id: String,
+    /// `externalId`, when non-empty.
+    pub external_id: Option<String>,
+    /// `userName`, when present.
+    pub user_name: Option<String>,
+    /// `active`; a record without it counts as active (the conservative reading for an audit).
+    pub active: bool,
+    /// Every distinct non-empty email, the primary one first.
+    pub emails: Vec<Email>,
+    /// `meta.created`, when present and parseable.
+    pub created: Option<jiff::Timestamp>,
+}
+
+impl SlackUser {
+    /// The primary email (the loader guarantees there is at least one).
+    pub fn primary_email(&self) -> &Email {
+        &self.emails[0]
+    }
+
+    /// Bots are counted but never flagged and never deactivated.
+    pub fn is_bot(&self) -> bool {
+        self.emails.first().is_some_and(Email::is_slack_bot)
+    }
+}
+
+/// A whole Slack `/Users` listing, checked for completeness by the loader.
+#[derive(Clone, Debug, Default)]
+pub struct SlackListing {
+    /// Every account, in listing order.
+    pub users: Vec<SlackUser>,
+    /// Protocol version, when the listing says.
+    pub scim_version: Option<ScimVersion>,
+    /// `totalResults` of the pages (absent for bare arrays).
+    pub total_results: Option<u64>,
+}
+
+/// JumpCloud's user `state`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JcState {
+    /// `ACTIVATED`.
+    Activated,
+    /// `STAGED`: not yet activated, gets no resources.
+    Staged,
+    /// `SUSPENDED`.
+    Suspended,
+    /// Absent from the record.
+    Unknown,
+    /// A value JumpCloud may add later, kept verbatim.
+    Other(String),
+}
+
+impl JcState {
+    /// Maps JumpCloud's value (any case) to a state.
+    pub fn parse(raw: Option<&str>) -> Self {
+        match raw.map(str::trim) {
+            None | Some("") => Self::Unknown,
+            Some(s) if s.eq_ignore_ascii_case("activated") || s.eq_ignore_ascii_case("active") => {
+                Self::Activated
+            }
+            Some(s) if s.eq_ignore_ascii_case("staged") => Self::Staged,
+            Some(s) if s.eq_ignore_ascii_case("suspended") => Self::Suspended,
+            Some(s) => Self::Other(s.to_owned()),
+        }
+    }
+}
+
+/// One JumpCloud system user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JcUser {
+    /// `_id` (24-hex `ObjectId`).
+    pub id: String,
+    /// `username`, when present.
+    pub username: Option<String>,
+    /// Company email.
+    pub email: Email,
+    /// `alternateEmail`, when non-empty.
+    pub alternate_email: Option<Email>,
+    /// `state`.
+    pub state: JcState,
+    /// `suspended`.
+    pub suspended: bool,
+    /// `password_expired`.
+    pub password_expired: bool,
+    /// `account_locked` (kept for the record; JumpCloud's Slack mapping ignores it).
+    pub account_locked: bool,
+}
+
+/// Why a JumpCloud user should not be active in Slack, in the order the report names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InactiveReason {
+    /// `suspended` is true or `state` is `SUSPENDED`.
+    Suspended,
+    /// `state` is `STAGED`.
+    Staged,
+    /// `password_expired` is true.
+    PasswordExpired,
+}
+
+impl InactiveReason {
+    /// The `reason` value in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Suspended => "suspended",
+            Self::Staged => "staged",
+            Self::PasswordExpired => "password-expired",
+        }
+    }
+}
+
+impl JcUser {
+    /// JumpCloud's Slack mapping: `active = !suspended && !passwordExpired`, and a suspended or
+    /// staged state gets no resources. `None` means the status allows an active Slack account.
+    pub fn inactive_reason(&self) -> Option<InactiveReason> {
+        if self.suspended || self.state == JcState::Suspended {
+            Some(InactiveReason::Suspended)
+        } else if self.state == JcState::Staged {
+            Some(InactiveReason::Staged)
+        } else if self.password_expired {
+            Some(InactiveReason::PasswordExpired)
+        } else {
+            None
+        }
+    }
+}
+
+/// A JumpCloud user group with what the export says about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JcGroup {
+    /// Group id.
+    pub id: String,
+    /// Group name, when present.
+    pub name: Option<String>,
+    /// Direct member users.
+    pub member_user_ids: Vec<String>,
+    /// Direct member groups (nested groups), when the export has any.
+    pub member_group_ids: Vec<String>,
+    /// Applications the group is bound to directly.
+    pub application_ids: Vec<String>,
+}
+
+/// A JumpCloud application (SSO connector).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JcApp {
+    /// `_id`.
+    pub id: String,
+    /// `name`: the catalog key (`slack` for Slack connectors).
+    pub name: Option<String>,
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// `displayLabel`: the admin's label.
+    pub display_label: Option<String>,
+    /// The SAML ACS URL or SP entity id, when the export has it.
+    pub sp_url: Option<String>,
+}
+
+/// Everything loaded from JumpCloud.
+#[derive(Clone, Debug, Default)]
+pub struct JumpCloud {
+    /// Users, deduplicated by id.
+    pub users: Vec<JcUser>,
+    /// Groups; `None` when the input has no group data at all (a plain users file).
+    pub groups: Option<Vec<JcGroup>>,
+    /// Applications listing (empty when absent).
+    pub applications: Vec<JcApp>,
+    /// `applications/<id>/users`: the users bound to each application, directly or via groups.
+    pub app_users: BTreeMap<String, Vec<String>>,
+    /// `manifest.json` `slack_app_ids`, when the bundle declares them.
+    pub manifest_slack_app_ids: Option<Vec<String>>,
+}

@@ -1,0 +1,82 @@
+//! The table for people: comfy-table, box drawing and colour on a terminal, plain ASCII
+//! otherwise so CI logs stay diffable. Notices follow the table.
+
+use std::io::{self, Write};
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+
+use super::Style;
+use crate::analysis::{Finding, Severity};
+use crate::report::Report;
+
+fn join_or(one: Option<&str>, many: &[String]) -> String {
+    match one {
+        Some(v) => v.to_owned(),
+        None if many.is_empty() => "-".to_owned(),
+        None => many.join(", "),
+    }
+}
+
+fn row(f: &Finding, style: Style) -> Vec<Cell> {
+    let mut severity = Cell::new(f.severity.as_str());
+    if style.color {
+        severity = severity.fg(match f.severity {
+            Severity::Error => Color::Red,
+            Severity::Warning => Color::Yellow,
+            Severity::Info => Color::Cyan,
+        });
+    }
+    let jumpcloud = match &f.jumpcloud_group_id {
+        Some(g) => format!("group {g}"),
+        None => join_or(f.jumpcloud_user_id.as_deref(), &f.jumpcloud_user_ids),
+    };
+    vec![
+        severity,
+        Cell::new(f.code.as_str()),
+        Cell::new(join_or(f.slack_user_id.as_deref(), &f.slack_user_ids)),
+        Cell::new(jumpcloud),
+        Cell::new(&f.message),
+    ]
+}
+
+/// Writes the findings table (or a one-line all-clear) and the notices.
+pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let findings = &report.analysis.findings;
+    if findings.is_empty() {
+        writeln!(
+            out,
+            "No drift: {} Slack account(s) checked against {} JumpCloud user(s).",
+            report.analysis.stats.slack_users, report.analysis.stats.jumpcloud_users
+        )?;
+    } else {
+        let mut table = Table::new();
+        if style.terminal {
+            table
+                .load_style(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table
+                .load_style(presets::ASCII_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Disabled)
+                .force_no_tty();
+        }
+        if style.color {
+            table.enforce_styling();
+        }
+        table.set_header(vec!["Severity", "Code", "Slack", "JumpCloud", "Detail"]);
+        for f in findings {
+            table.add_row(row(f, style));
+        }
+        writeln!(out, "{table}")?;
+    }
+    if !report.complete {
+        writeln!(
+            out,
+            "WARNING: incomplete inputs (--allow-incomplete): this report may miss drift."
+        )?;
+    }
+    for notice in &report.notices {
+        writeln!(out, "note: {notice}")?;
+    }
+    Ok(())
+}

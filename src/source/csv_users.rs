@@ -1,0 +1,171 @@
+//! CSV user exports (portal exports, reports, hand-made sheets): columns are found by header
+//! aliases, compared without case, spaces or punctuation (`_id`, `User Object ID`,
+//! `PasswordExpired`, `password_expired` …).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::Error;
+use super::jumpcloud::RawUser;
+use super::wire::parse_bool;
+use crate::model::JcUser;
+
+struct Column {
+    name: &'static str,
+    aliases: &'static [&'static str],
+    shown: &'static str,
+}
+
+const ID: Column = Column {
+    name: "id",
+    aliases: &["id", "userid", "userobjectid", "objectid"],
+    shown: "_id, id, Id, User ID, User Object ID",
+};
+const EMAIL: Column = Column {
+    name: "email",
+    aliases: &["email", "emailaddress", "useremail", "mail", "primaryemail"],
+    shown: "email, Email, Email Address, User Email",
+};
+const OPTIONAL: [Column; 6] = [
+    Column {
+        name: "alternate_email",
+        aliases: &["alternateemail", "altemail", "secondaryemail"],
+        shown: "",
+    },
+    Column {
+        name: "username",
+        aliases: &["username", "login"],
+        shown: "",
+    },
+    Column {
+        name: "state",
+        aliases: &["state", "userstate", "status"],
+        shown: "",
+    },
+    Column {
+        name: "suspended",
+        aliases: &["suspended"],
+        shown: "",
+    },
+    Column {
+        name: "password_expired",
+        aliases: &["passwordexpired"],
+        shown: "",
+    },
+    Column {
+        name: "account_locked",
+        aliases: &["accountlocked", "locked"],
+        shown: "",
+    },
+];
+
+fn normalise(header: &str) -> String {
+    header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Parses a CSV users export.
+pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<JcUser>, Error> {
+    let csv_err = |source| Error::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = reader.headers().map_err(csv_err)?.clone();
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        positions.entry(normalise(h)).or_insert(i);
+    }
+    let find = |c: &Column| c.aliases.iter().find_map(|a| positions.get(*a).copied());
+    let required = |c: &'static Column| {
+        find(c).ok_or(Error::CsvColumn {
+            path: path.to_path_buf(),
+            column: c.name,
+            aliases: c.shown,
+        })
+    };
+    let id_col = required(&ID)?;
+    let email_col = required(&EMAIL)?;
+    let opt: Vec<Option<usize>> = OPTIONAL.iter().map(find).collect();
+
+    let mut users = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(csv_err)?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let label = format!("line {line}");
+        let text = |col: Option<usize>| {
+            col.and_then(|c| record.get(c))
+                .map(str::to_owned)
+                .filter(|s| !s.is_empty())
+        };
+        let flag = |i: usize| -> Result<Option<bool>, Error> {
+            let Some(raw) = text(opt[i]) else {
+                return Ok(None);
+            };
+            parse_bool(&raw).map_err(|()| Error::Record {
+                path: path.to_path_buf(),
+                record: label.clone(),
+                problem: format!("{} is `{raw}`, not a boolean", OPTIONAL[i].name),
+            })
+        };
+        let raw = RawUser {
+            id: text(Some(id_col)),
+            email: text(Some(email_col)),
+            alternate_email: text(opt[0]),
+            username: text(opt[1]),
+            state: text(opt[2]),
+            suspended: flag(3)?,
+            password_expired: flag(4)?,
+            account_locked: flag(5)?,
+        };
+        users.push(raw.into_user(path, &label)?);
+    }
+    Ok(users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::JcState;
+
+    fn csv(text: &str) -> Result<Vec<JcUser>, Error> {
+        parse(Path::new("u.csv"), text.as_bytes())
+    }
+
+    #[test]
+    fn header_aliases_and_values() {
+        let u = csv(
+            "User Object ID,Email ,State,PasswordExpired,alternateEmail,account_locked\n\
+                     a1,A@X.io,SUSPENDED,false,,\n\
+                     a2,b@x.io,ACTIVATED,TRUE,b.p@y.io,yes\n",
+        )
+        .unwrap();
+        assert_eq!(u.len(), 2);
+        assert_eq!(u[0].state, JcState::Suspended);
+        assert_eq!(u[0].email.as_str(), "a@x.io");
+        assert!(u[1].password_expired && u[1].account_locked);
+        assert_eq!(u[1].alternate_email.as_ref().unwrap().as_str(), "b.p@y.io");
+    }
+
+    #[test]
+    fn missing_column_and_bad_values_name_the_line() {
+        let e = csv("_id,name\na1,x\n").err().unwrap();
+        assert!(e.to_string().starts_with("u.csv: no email column"), "{e}");
+        let e = csv("_id,email,suspended\na1,a@x.io,perhaps\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "u.csv: line 2: suspended is `perhaps`, not a boolean"
+        );
+        let e = csv("_id,email\na1,\n").err().unwrap();
+        assert_eq!(e.to_string(), "u.csv: line 2: user a1 has no email");
+        let e = csv("_id,email\na1,a@x.io,extra\n").err().unwrap();
+        assert_eq!(e.to_string(), "u.csv: invalid CSV");
+    }
+}

@@ -1,0 +1,270 @@
+//! File plumbing for the loaders: reading with the path in the error, listing page files in
+//! natural order, and the checksum that the report carries for each input.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::Error;
+
+/// The paths and checksum of one input (JumpCloud or Slack).
+///
+/// For a single file `sha256` is the file's own SHA-256 (what `sha256sum` prints). For several
+/// files it is the SHA-256 of `sha256sum`-style lines (`<hex>  <path>\n`) sorted by path, so it
+/// changes when any byte of any file does.
+#[derive(Clone, Debug, Default)]
+pub struct InputDigest {
+    /// The paths as given on the command line.
+    pub paths: Vec<String>,
+    files: Vec<(String, [u8; 32])>,
+}
+
+impl InputDigest {
+    /// An empty digest for the given command-line paths.
+    pub fn new(paths: &[PathBuf]) -> Self {
+        Self {
+            paths: paths.iter().map(|p| p.display().to_string()).collect(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Records a file read.
+    pub(super) fn add(&mut self, path: &Path, bytes: &[u8]) {
+        self.add_hashed(path, hash(bytes));
+    }
+
+    /// Records a file read whose hash [`hash`] computed already.
+    pub(super) fn add_hashed(&mut self, path: &Path, sum: [u8; 32]) {
+        self.files.push((path.display().to_string(), sum));
+    }
+
+    /// How many files were read.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The hex checksum described on the type.
+    pub fn sha256(&self) -> String {
+        if let [(_, one)] = self.files.as_slice() {
+            return hex(one);
+        }
+        let mut files: Vec<&(String, [u8; 32])> = self.files.iter().collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut hasher = Sha256::new();
+        for (path, sum) in files {
+            hasher.update(hex(sum).as_bytes());
+            hasher.update(b"  ");
+            hasher.update(path.as_bytes());
+            hasher.update(b"\n");
+        }
+        hex(&hasher.finalize().into())
+    }
+}
+
+/// SHA-256 of `bytes`.
+pub(super) fn hash(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Reads a whole file, naming it in the error.
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The files directly in `dir` whose extension is one of `exts`, in natural order
+/// (`skip-100` after `skip-20`).
+pub(super) fn list(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>, Error> {
+    let read_err = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_err)? {
+        let entry = entry.map_err(read_err)?;
+        let path = entry.path();
+        let wanted = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)));
+        if wanted && path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    Ok(out)
+}
+
+/// The sub-directories of `dir`, sorted by name.
+pub(super) fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let read_err = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_err)? {
+        let path = entry.map_err(read_err)?.path();
+        if path.is_dir() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Compares strings so that runs of digits compare by value.
+pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
+                let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|c| **c == b'0').count();
+    &digits[zeros..]
+}
+
+/// The first byte that is not JSON whitespace (or a UTF-8 BOM).
+pub(super) fn first_significant_byte(bytes: &[u8]) -> Option<u8> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes
+        .iter()
+        .copied()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// `bytes` without a leading UTF-8 BOM (`serde_json` rejects it).
+pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Applies `f` to every item on all cores, keeping the input order (pages are parsed in
+/// parallel; each page is independent).
+pub(super) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for (i, r) in done.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_map_keeps_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        assert_eq!(
+            parallel_map(&items, |i| i * 2),
+            items.iter().map(|i| i * 2).collect::<Vec<_>>()
+        );
+        assert!(parallel_map(&[] as &[usize], |i| *i).is_empty());
+    }
+
+    #[test]
+    fn natural_order_of_page_files() {
+        let mut names = vec![
+            "skip-100.json",
+            "skip-20.json",
+            "skip-0.json",
+            "skip-000300.json",
+            "a.json",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            vec![
+                "a.json",
+                "skip-0.json",
+                "skip-20.json",
+                "skip-100.json",
+                "skip-000300.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn single_file_digest_is_the_file_hash() {
+        let mut d = InputDigest::default();
+        d.add(Path::new("x"), b"abc");
+        assert_eq!(
+            d.sha256(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        d.add(Path::new("y"), b"abc");
+        assert_ne!(
+            d.sha256(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn sniffing_skips_bom_and_whitespace() {
+        assert_eq!(first_significant_byte(b"\xEF\xBB\xBF \n{"), Some(b'{'));
+        assert_eq!(first_significant_byte(b"  "), None);
+    }
+}

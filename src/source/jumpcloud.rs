@@ -1,0 +1,736 @@
+//! JumpCloud inputs: the export bundle directory (DESIGN §2, `reference/jumpcloud.md` §8), a
+//! directory of user pages, one users file (v1 page or bare array) and CSV user exports.
+//!
+//! The wire types are private. ID keys are read under `_id`, `id` and `Id`, and the PowerShell
+//! SDK's `PascalCase` names are accepted beside the API's own. v1 page sets are checked against
+//! `totalCount`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::files::{self, InputDigest};
+use super::wire::{first_of, non_empty, opt_bool, opt_count, opt_string};
+use super::{Error, Loaded, csv_users};
+use crate::model::{Email, JcApp, JcGroup, JcState, JcUser, JumpCloud};
+
+const EXPECTED: &str =
+    "a JumpCloud export (bundle directory, v1 users page, array of users or CSV)";
+
+/// A v1 page (`{totalCount, results}`) or a v2 bare array, of any record type.
+enum JcDoc<T> {
+    Array(Vec<T>),
+    Page {
+        total_count: Option<u64>,
+        results: Vec<T>,
+    },
+    /// Not a JumpCloud document; says what it looks like.
+    Foreign(&'static str),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JcDoc<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = JcDoc<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JumpCloud v1 page {totalCount, results} or an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element()? {
+                    out.push(item);
+                }
+                Ok(JcDoc::Array(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut total_count = None;
+                let mut results = None;
+                let mut slack = false;
+                let mut has_user_keys = false;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "totalCount" => {
+                            total_count = map.next_value::<CountField>()?.0;
+                        }
+                        "results" => results = Some(map.next_value::<Vec<T>>()?),
+                        k => {
+                            slack |= matches!(k, "Resources" | "totalResults" | "schemas");
+                            has_user_keys |= matches!(k, "email" | "username" | "_id");
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(match (results, total_count) {
+                    (Some(results), total_count) => JcDoc::Page {
+                        total_count,
+                        results,
+                    },
+                    (None, Some(0)) => JcDoc::Page {
+                        total_count: Some(0),
+                        results: Vec::new(),
+                    },
+                    _ if slack => JcDoc::Foreign("a Slack SCIM listing"),
+                    _ if has_user_keys => JcDoc::Foreign("a single user object, not a listing"),
+                    _ => JcDoc::Foreign("a JSON object without totalCount/results"),
+                })
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+struct CountField(Option<u64>);
+
+impl<'de> Deserialize<'de> for CountField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        opt_count(d).map(CountField)
+    }
+}
+
+#[derive(Deserialize)]
+struct WireUser {
+    #[serde(default, rename = "_id", deserialize_with = "opt_string")]
+    underscore_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, rename = "Id", deserialize_with = "opt_string")]
+    pascal_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    email: Option<String>,
+    #[serde(default, rename = "Email", deserialize_with = "opt_string")]
+    pascal_email: Option<String>,
+    #[serde(default, rename = "alternateEmail", deserialize_with = "opt_string")]
+    alternate_email: Option<String>,
+    #[serde(default, rename = "AlternateEmail", deserialize_with = "opt_string")]
+    pascal_alternate_email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    username: Option<String>,
+    #[serde(default, rename = "Username", deserialize_with = "opt_string")]
+    pascal_username: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    state: Option<String>,
+    #[serde(default, rename = "State", deserialize_with = "opt_string")]
+    pascal_state: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    suspended: Option<bool>,
+    #[serde(default, rename = "Suspended", deserialize_with = "opt_bool")]
+    pascal_suspended: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    password_expired: Option<bool>,
+    #[serde(default, rename = "PasswordExpired", deserialize_with = "opt_bool")]
+    pascal_password_expired: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    account_locked: Option<bool>,
+    #[serde(default, rename = "AccountLocked", deserialize_with = "opt_bool")]
+    pascal_account_locked: Option<bool>,
+    // Markers of documents of another kind.
+    #[serde(default, rename = "userName")]
+    scim_user_name: Option<IgnoredAny>,
+    #[serde(default, rename = "ssoUrl")]
+    sso_url: Option<IgnoredAny>,
+}
+
+/// The fields the analysis reads from any JumpCloud user record, whatever its source.
+pub(super) struct RawUser {
+    pub(super) id: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) alternate_email: Option<String>,
+    pub(super) username: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) suspended: Option<bool>,
+    pub(super) password_expired: Option<bool>,
+    pub(super) account_locked: Option<bool>,
+}
+
+impl RawUser {
+    /// Validates a record; `record` names it in errors.
+    pub(super) fn into_user(self, path: &Path, record: &str) -> Result<JcUser, Error> {
+        let bad = |problem: String| Error::Record {
+            path: path.to_path_buf(),
+            record: record.to_owned(),
+            problem,
+        };
+        let id = non_empty(self.id).ok_or_else(|| bad("user has no _id/id/Id".to_owned()))?;
+        let email = self
+            .email
+            .as_deref()
+            .and_then(Email::parse)
+            .ok_or_else(|| bad(format!("user {id} has no email")))?;
+        Ok(JcUser {
+            id,
+            username: non_empty(self.username),
+            email,
+            alternate_email: self.alternate_email.as_deref().and_then(Email::parse),
+            state: JcState::parse(self.state.as_deref()),
+            suspended: self.suspended.unwrap_or(false),
+            password_expired: self.password_expired.unwrap_or(false),
+            account_locked: self.account_locked.unwrap_or(false),
+        })
+    }
+}
+
+impl From<WireUser> for RawUser {
+    fn from(w: WireUser) -> Self {
+        Self {
+            id: first_of([w.underscore_id, w.id, w.pascal_id]),
+            email: first_of([w.email, w.pascal_email]),
+            alternate_email: first_of([w.alternate_email, w.pascal_alternate_email]),
+            username: first_of([w.username, w.pascal_username]),
+            state: first_of([w.state, w.pascal_state]),
+            suspended: w.suspended.or(w.pascal_suspended),
+            password_expired: w.password_expired.or(w.pascal_password_expired),
+            account_locked: w.account_locked.or(w.pascal_account_locked),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WireGroup {
+    #[serde(default, deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, rename = "_id", deserialize_with = "opt_string")]
+    underscore_id: Option<String>,
+    #[serde(default, rename = "Id", deserialize_with = "opt_string")]
+    pascal_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    name: Option<String>,
+    #[serde(default, rename = "Name", deserialize_with = "opt_string")]
+    pascal_name: Option<String>,
+}
+
+/// A graph record: `GraphConnection` (`{to:{id,type}}`), `GraphObjectWithPaths` (`{id,type}`)
+/// or the PowerShell SDK's flat `{ToId, ToType}`.
+#[derive(Deserialize)]
+struct WireGraph {
+    #[serde(default)]
+    to: Option<WireGraphTo>,
+    #[serde(default, rename = "ToId", deserialize_with = "opt_string")]
+    to_id: Option<String>,
+    #[serde(default, rename = "ToType", deserialize_with = "opt_string")]
+    to_type: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, rename = "Id", deserialize_with = "opt_string")]
+    pascal_id: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "opt_string")]
+    kind: Option<String>,
+    #[serde(default, rename = "Type", deserialize_with = "opt_string")]
+    pascal_kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireGraphTo {
+    #[serde(default, deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "opt_string")]
+    kind: Option<String>,
+}
+
+impl WireGraph {
+    /// `(id, type)`; the type is `None` when the record does not say.
+    fn target(self) -> (Option<String>, Option<String>) {
+        let (to_id, to_kind) = self.to.map_or((None, None), |t| (t.id, t.kind));
+        (
+            first_of([to_id, self.to_id, self.id, self.pascal_id]),
+            first_of([to_kind, self.to_type, self.kind, self.pascal_kind]),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct WireApp {
+    #[serde(default, rename = "_id", deserialize_with = "opt_string")]
+    underscore_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, rename = "Id", deserialize_with = "opt_string")]
+    pascal_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    name: Option<String>,
+    #[serde(
+        default,
+        rename = "displayName",
+        alias = "DisplayName",
+        deserialize_with = "opt_string"
+    )]
+    display_name: Option<String>,
+    #[serde(
+        default,
+        rename = "displayLabel",
+        alias = "DisplayLabel",
+        deserialize_with = "opt_string"
+    )]
+    display_label: Option<String>,
+    #[serde(default)]
+    config: Option<serde_json::Value>,
+}
+
+impl WireApp {
+    fn sp_url(&self) -> Option<String> {
+        let config = self.config.as_ref()?;
+        ["acsUrl", "spEntityId"].iter().find_map(|k| {
+            config
+                .get(k)
+                .and_then(|v| v.get("value").or(Some(v)))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .filter(|s| !s.trim().is_empty())
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct WireManifest {
+    #[serde(default)]
+    slack_app_ids: Option<Vec<String>>,
+}
+
+/// A JSON document of records, with the page's `totalCount` when it is a v1 page.
+struct Records<T> {
+    total_count: Option<u64>,
+    items: Vec<T>,
+}
+
+fn wrong(path: &Path, found: impl Into<String>) -> Error {
+    Error::WrongKind {
+        path: path.to_path_buf(),
+        expected: EXPECTED,
+        found: found.into(),
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Records<T>, Error> {
+    let doc: JcDoc<T> =
+        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
+    match doc {
+        JcDoc::Array(items) => Ok(Records {
+            total_count: None,
+            items,
+        }),
+        JcDoc::Page {
+            total_count,
+            results,
+        } => Ok(Records {
+            total_count,
+            items: results,
+        }),
+        JcDoc::Foreign(what) => Err(wrong(path, what)),
+    }
+}
+
+/// Reads one file of records, recording it in `digest`.
+fn read_records<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    digest: &mut InputDigest,
+) -> Result<Records<T>, Error> {
+    let bytes = files::read(path)?;
+    digest.add(path, &bytes);
+    match files::first_significant_byte(&bytes) {
+        Some(b'{' | b'[') => parse_json(path, &bytes),
+        None => Err(wrong(path, "an empty file")),
+        Some(_) => Err(wrong(path, "not a JSON document")),
+    }
+}
+
+/// Reads one users file: JSON (v1 page or array) or CSV, by content.
+fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> {
+    match files::first_significant_byte(bytes) {
+        None => Err(wrong(path, "an empty file")),
+        Some(b'{' | b'[') => {
+            let records = parse_json::<WireUser>(path, bytes)?;
+            if records
+                .items
+                .iter()
+                .any(|u| u.scim_user_name.is_some() && u.underscore_id.is_none())
+            {
+                return Err(wrong(path, "a Slack SCIM user array"));
+            }
+            if records.items.iter().any(|u| u.sso_url.is_some()) {
+                return Err(wrong(path, "a JumpCloud applications listing"));
+            }
+            let label = if records.total_count.is_some() {
+                "results"
+            } else {
+                ""
+            };
+            let mut users = Vec::with_capacity(records.items.len());
+            for (i, w) in records.items.into_iter().enumerate() {
+                let raw = RawUser::from(w);
+                let record = match &raw.id {
+                    Some(id) if !id.trim().is_empty() => format!("{label}[{i}] (id {id})"),
+                    _ => format!("{label}[{i}]"),
+                };
+                users.push(raw.into_user(path, &record)?);
+            }
+            Ok(Records {
+                total_count: records.total_count,
+                items: users,
+            })
+        }
+        Some(_) => Ok(Records {
+            total_count: None,
+            items: csv_users::parse(path, bytes)?,
+        }),
+    }
+}
+
+/// Loads `--jumpcloud PATH`: a bundle directory, a directory of user pages, or one file.
+pub fn load(path: &Path) -> Result<Loaded<JumpCloud>, Error> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Loaded {
+        data: JumpCloud::default(),
+        digest: InputDigest::new(&[path.to_path_buf()]),
+        problems: Vec::new(),
+        notices: Vec::new(),
+    };
+    if meta.is_dir() && path.join("systemusers").is_dir() {
+        load_bundle(path, &mut out)?;
+    } else {
+        let files = if meta.is_dir() {
+            let found = files::list(path, &["json", "csv"])?;
+            if found.is_empty() {
+                return Err(wrong(
+                    path,
+                    "a directory without systemusers/ or user files",
+                ));
+            }
+            found
+        } else {
+            vec![path.to_path_buf()]
+        };
+        out.data.users = load_user_pages(&files, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Reads a set of user pages in parallel, checks it against `totalCount` and dedupes by id.
+fn load_user_pages(paths: &[PathBuf], out: &mut Loaded<JumpCloud>) -> Result<Vec<JcUser>, Error> {
+    let parsed = files::parallel_map(paths, |path| {
+        let bytes = files::read(path)?;
+        let sum = files::hash(&bytes);
+        read_users_file(path, &bytes).map(|r| (r, sum))
+    });
+    let mut pages = Vec::with_capacity(paths.len());
+    for (path, result) in paths.iter().zip(parsed) {
+        let (records, sum) = result?;
+        out.digest.add_hashed(path, sum);
+        pages.push((path.clone(), records));
+    }
+    let users = check_v1("systemusers", pages, |u: &JcUser| u.id.as_str(), out);
+    if users.is_empty() {
+        out.notices
+            .push("the JumpCloud input holds no users".to_owned());
+    }
+    Ok(users)
+}
+
+/// Checks a v1 page set against `totalCount` and drops repeated ids (keeping the last).
+fn check_v1<T>(
+    what: &str,
+    pages: Vec<(PathBuf, Records<T>)>,
+    id: impl Fn(&T) -> &str,
+    out: &mut Loaded<JumpCloud>,
+) -> Vec<T> {
+    let totals: BTreeSet<u64> = pages.iter().filter_map(|(_, r)| r.total_count).collect();
+    if totals.len() > 1 {
+        let list: Vec<String> = totals.iter().map(u64::to_string).collect();
+        out.problems.push(format!(
+            "{what}: totalCount differs between pages ({}): the listing changed while it was exported",
+            list.join(", ")
+        ));
+    }
+    let mut all: Vec<T> = pages.into_iter().flat_map(|(_, r)| r.items).collect();
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(all.len());
+    for (i, item) in all.iter().enumerate() {
+        last.insert(id(item), i);
+    }
+    let repeated = all.len() - last.len();
+    if repeated > 0 {
+        let keep: Vec<bool> = (0..all.len())
+            .map(|i| last.get(id(&all[i])) == Some(&i))
+            .collect();
+        drop(last);
+        let mut flags = keep.into_iter();
+        all.retain(|_| flags.next().unwrap_or(false));
+        out.notices.push(format!(
+            "{what}: {repeated} record(s) repeated across pages; kept the last of each"
+        ));
+    } else {
+        drop(last);
+    }
+    if let Some(&total) = totals.last() {
+        let got = all.len() as u64;
+        if got < total {
+            out.problems.push(format!(
+                "{what}: the pages hold {got} of totalCount {total} ({} missing)",
+                total - got
+            ));
+        } else if got > total {
+            out.problems.push(format!(
+                "{what}: the pages hold {got} records but totalCount is {total}: the listing changed while it was exported"
+            ));
+        }
+    }
+    all
+}
+
+/// Reads every page of a v2 listing folder (bare arrays, paged until an empty page).
+fn read_v2_folder<T: for<'de> Deserialize<'de>>(
+    dir: &Path,
+    what: &str,
+    out: &mut Loaded<JumpCloud>,
+) -> Result<Vec<(PathBuf, Vec<T>)>, Error> {
+    let mut pages = Vec::new();
+    for path in files::list(dir, &["json"])? {
+        let records = read_records::<T>(&path, &mut out.digest)?;
+        if records.total_count.is_some() {
+            return Err(wrong(&path, "a v1 page where a v2 array belongs"));
+        }
+        pages.push((path, records.items));
+    }
+    if let Some((_, last)) = pages.last()
+        && last.len() >= 100
+    {
+        out.notices.push(format!(
+            "{what}: the last page is full ({} records) and no empty page follows: the listing may be truncated",
+            last.len()
+        ));
+    }
+    Ok(pages)
+}
+
+fn graph_targets(
+    dir: &Path,
+    what: &str,
+    default_kind: &str,
+    out: &mut Loaded<JumpCloud>,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut targets = Vec::new();
+    for (path, items) in read_v2_folder::<WireGraph>(dir, what, out)? {
+        for (i, item) in items.into_iter().enumerate() {
+            let (id, kind) = item.target();
+            let id = id.ok_or_else(|| Error::Record {
+                path: path.clone(),
+                record: format!("[{i}]"),
+                problem: "graph record has no target id (to.id, ToId or id)".to_owned(),
+            })?;
+            targets.push((id, kind.unwrap_or_else(|| default_kind.to_owned())));
+        }
+    }
+    Ok(targets)
+}
+
+fn load_bundle(root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
+    let manifest = root.join("manifest.json");
+    if manifest.is_file() {
+        let bytes = files::read(&manifest)?;
+        out.digest.add(&manifest, &bytes);
+        let m: WireManifest = serde_json::from_slice(files::strip_bom(&bytes))
+            .map_err(|e| Error::json(&manifest, e))?;
+        out.data.manifest_slack_app_ids = m.slack_app_ids;
+    }
+
+    let user_files = files::list(&root.join("systemusers"), &["json"])?;
+    if user_files.is_empty() {
+        out.problems.push("systemusers/: no page files".to_owned());
+    }
+    out.data.users = load_user_pages(&user_files, out)?;
+
+    let apps_dir = root.join("applications");
+    if apps_dir.is_dir() {
+        let mut pages = Vec::new();
+        for path in files::list(&apps_dir, &["json"])? {
+            let records = read_records::<WireApp>(&path, &mut out.digest)?;
+            let mut apps = Vec::with_capacity(records.items.len());
+            for (i, w) in records.items.into_iter().enumerate() {
+                let sp_url = w.sp_url();
+                let id = first_of([w.underscore_id, w.id, w.pascal_id]).ok_or_else(|| {
+                    Error::Record {
+                        path: path.clone(),
+                        record: format!("results[{i}]"),
+                        problem: "application has no _id/id/Id".to_owned(),
+                    }
+                })?;
+                apps.push(JcApp {
+                    id,
+                    name: non_empty(w.name),
+                    display_name: non_empty(w.display_name),
+                    display_label: non_empty(w.display_label),
+                    sp_url,
+                });
+            }
+            pages.push((
+                path,
+                Records {
+                    total_count: records.total_count,
+                    items: apps,
+                },
+            ));
+        }
+        out.data.applications = check_v1("applications", pages, |a: &JcApp| a.id.as_str(), out);
+        for sub in files::subdirs(&apps_dir)? {
+            let users_dir = sub.join("users");
+            if !users_dir.is_dir() {
+                continue;
+            }
+            let app_id = sub
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let what = format!("applications/{app_id}/users");
+            let users = graph_targets(&users_dir, &what, "user", out)?
+                .into_iter()
+                .filter(|(_, kind)| kind == "user")
+                .map(|(id, _)| id)
+                .collect();
+            out.data.app_users.insert(app_id, users);
+        }
+    }
+
+    let groups_dir = root.join("usergroups");
+    if groups_dir.is_dir() {
+        out.data.groups = Some(load_groups(&groups_dir, out)?);
+    }
+    Ok(())
+}
+
+fn load_groups(dir: &Path, out: &mut Loaded<JumpCloud>) -> Result<Vec<JcGroup>, Error> {
+    let mut groups: BTreeMap<String, JcGroup> = BTreeMap::new();
+    for (path, items) in read_v2_folder::<WireGroup>(dir, "usergroups", out)? {
+        for (i, w) in items.into_iter().enumerate() {
+            let id =
+                first_of([w.id, w.underscore_id, w.pascal_id]).ok_or_else(|| Error::Record {
+                    path: path.clone(),
+                    record: format!("[{i}]"),
+                    problem: "group has no id".to_owned(),
+                })?;
+            groups.insert(
+                id.clone(),
+                JcGroup {
+                    id,
+                    name: first_of([w.name, w.pascal_name]),
+                    ..JcGroup::default()
+                },
+            );
+        }
+    }
+    let mut missing_members = Vec::new();
+    let mut missing_bindings = Vec::new();
+    for group in groups.values_mut() {
+        let gdir = dir.join(&group.id);
+        let members = gdir.join("members");
+        if members.is_dir() {
+            let what = format!("usergroups/{}/members", group.id);
+            for (id, kind) in graph_targets(&members, &what, "user", out)? {
+                match kind.as_str() {
+                    "user" => group.member_user_ids.push(id),
+                    "user_group" => group.member_group_ids.push(id),
+                    _ => {}
+                }
+            }
+        } else {
+            missing_members.push(group.id.clone());
+        }
+        let bindings = gdir.join("associations.application");
+        if bindings.is_dir() {
+            let what = format!("usergroups/{}/associations.application", group.id);
+            group.application_ids = graph_targets(&bindings, &what, "application", out)?
+                .into_iter()
+                .filter(|(_, kind)| kind == "application")
+                .map(|(id, _)| id)
+                .collect();
+        } else {
+            missing_bindings.push(group.id.clone());
+        }
+    }
+    for (list, folder) in [
+        (missing_members, "members"),
+        (missing_bindings, "associations.application"),
+    ] {
+        if !list.is_empty() {
+            let shown: Vec<&str> = list.iter().take(5).map(String::as_str).collect();
+            out.problems.push(format!(
+                "usergroups: {} group(s) have no {folder}/ folder ({}{})",
+                list.len(),
+                shown.join(", "),
+                if list.len() > 5 { ", …" } else { "" }
+            ));
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(json: &str) -> Result<Records<JcUser>, Error> {
+        read_users_file(Path::new("u.json"), json.as_bytes())
+    }
+
+    #[test]
+    fn id_and_field_aliases() {
+        let r = users(
+            r#"{"totalCount":3,"results":[
+              {"_id":"a1","email":"A@X.io","state":"SUSPENDED","suspended":true,"alternateEmail":""},
+              {"id":"a2","email":"b@x.io","password_expired":true,"state":null},
+              {"Id":"a3","Email":"c@x.io","PasswordExpired":"True","State":"STAGED","AlternateEmail":"C.P@y.io"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.total_count, Some(3));
+        let u = &r.items;
+        assert_eq!(u[0].id, "a1");
+        assert_eq!(u[0].email.as_str(), "a@x.io");
+        assert_eq!(u[0].alternate_email, None);
+        assert_eq!(u[0].state, JcState::Suspended);
+        assert!(u[1].password_expired);
+        assert_eq!(u[1].state, JcState::Unknown);
+        assert_eq!(u[2].state, JcState::Staged);
+        assert_eq!(u[2].alternate_email.as_ref().unwrap().as_str(), "c.p@y.io");
+    }
+
+    #[test]
+    fn bad_records_and_foreign_documents() {
+        let e = users(r#"[{"_id":"a1"}]"#).err().unwrap();
+        assert_eq!(e.to_string(), "u.json: [0] (id a1): user a1 has no email");
+        let e = users(r#"{"totalCount":1,"results":[{"email":"a@x.io"}]}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "u.json: results[0]: user has no _id/id/Id");
+        let e = users(r#"{"schemas":[],"Resources":[],"totalResults":0}"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("Slack SCIM listing"), "{e}");
+        let e = users(r#"[{"id":"U1","userName":"x","emails":[]}]"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("Slack SCIM user array"), "{e}");
+        let e = users(r#"{"totalCount":1,"results":[{"_id":"p","name":"slack","ssoUrl":"x"}]}"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("applications listing"), "{e}");
+    }
+
+    #[test]
+    fn graph_records_in_every_spelling() {
+        let json = r#"[{"to":{"id":"u1","type":"user"}},{"ToId":"g2","ToType":"user_group"},
+                       {"id":"u3","type":"user","paths":[]},{"to":{"id":"u4"}}]"#;
+        let items: Vec<WireGraph> = serde_json::from_str(json).unwrap();
+        let got: Vec<_> = items.into_iter().map(WireGraph::target).collect();
+        assert_eq!(got[0], (Some("u1".into()), Some("user".into())));
+        assert_eq!(got[1], (Some("g2".into()), Some("user_group".into())));
+        assert_eq!(got[2], (Some("u3".into()), Some("user".into())));
+        assert_eq!(got[3], (Some("u4".into()), None));
+    }
+}

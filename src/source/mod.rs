@@ -1,0 +1,137 @@
+//! Loading inputs: JumpCloud exports and Slack SCIM listings from files and directories.
+//!
+//! Owns the wire formats (private to the submodules), content sniffing, completeness checks and
+//! input digests. Converts everything into `model` types; never decides what is drift.
+
+mod csv_users;
+mod files;
+mod jumpcloud;
+mod slack;
+mod wire;
+
+use std::path::PathBuf;
+
+pub use files::InputDigest;
+pub use jumpcloud::load as load_jumpcloud;
+pub use slack::load as load_slack;
+
+/// A loaded input: the data, where it came from, and what could not be verified.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// The domain data.
+    pub data: T,
+    /// Paths and checksum of every file read.
+    pub digest: InputDigest,
+    /// Completeness problems (pages missing, counts that do not add up). Empty when complete.
+    pub problems: Vec<String>,
+    /// Things worth telling the reader that are not problems.
+    pub notices: Vec<String>,
+}
+
+/// Why an input could not be loaded. Every variant names the file, and the record when there is
+/// one.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The path could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not JSON, or JSON of the wrong types.
+    #[error("{}:{line}:{column}: {what}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// "malformed JSON" or "unexpected JSON value".
+        what: &'static str,
+        /// `serde_json`'s account.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A document of the wrong kind (a Groups listing given as users, a JumpCloud page as Slack).
+    #[error("{}: expected {expected}, but this is {found}", path.display())]
+    WrongKind {
+        /// The file.
+        path: PathBuf,
+        /// What the option takes.
+        expected: &'static str,
+        /// What the file holds.
+        found: String,
+    },
+    /// A record that cannot be used (no id, no email, a bad value).
+    #[error("{}: {record}: {problem}", path.display())]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// Which record (`Resources[3] (id W123)`, `line 7`).
+        record: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A CSV file the reader rejects.
+    #[error("{}: invalid CSV", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The csv crate's account.
+        #[source]
+        source: csv::Error,
+    },
+    /// A CSV file without a required column.
+    #[error("{}: no {column} column in the CSV header (looked for {aliases})", path.display())]
+    CsvColumn {
+        /// The file.
+        path: PathBuf,
+        /// The missing column.
+        column: &'static str,
+        /// The header names accepted for it.
+        aliases: &'static str,
+    },
+    /// The Slack listing holds no account at all.
+    #[error("{}: the Slack listing is empty (no users)", path.display())]
+    EmptyListing {
+        /// The file or directory.
+        path: PathBuf,
+    },
+    /// Inputs that do not fit together (v1 and v2 pages mixed, pages and bare arrays mixed).
+    #[error("{}: {problem}", path.display())]
+    Inconsistent {
+        /// The file or directory.
+        path: PathBuf,
+        /// What does not fit.
+        problem: String,
+    },
+    /// Pages missing or counts that do not add up (DESIGN §2); `--allow-incomplete` reports anyway.
+    #[error("{what} is incomplete: {}; rerun the export, or pass --allow-incomplete for a report marked incomplete", problems.join("; "))]
+    Incomplete {
+        /// `Slack listing` or `JumpCloud export`.
+        what: &'static str,
+        /// Each problem found.
+        problems: Vec<String>,
+    },
+}
+
+impl Error {
+    fn json(path: &std::path::Path, source: serde_json::Error) -> Self {
+        let what = if source.is_data() {
+            "unexpected JSON value"
+        } else {
+            "malformed JSON"
+        };
+        Self::Json {
+            path: path.to_path_buf(),
+            line: source.line(),
+            column: source.column(),
+            what,
+            source,
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Slack SCIM `/Users` listings: v1 and v2 ListResponse pages, directories of pages, several
+//! files, and bare arrays of User resources, told apart by content.
+//!
+//! The wire types are private; the paging is checked for completeness here (pages must add up to
+//! `totalResults` with no gap or overlap in `startIndex`).
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::files::{self, InputDigest};
+use super::wire::{non_empty, opt_bool, opt_count, opt_string, timestamp};
+use super::{Error, Loaded};
+use crate::model::{Email, ScimVersion, SlackListing, SlackUser};
+
+const V2_LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const V1_CORE: &str = "urn:scim:schemas:core:1.0";
+const V2_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const EXPECTED: &str =
+    "a Slack SCIM /Users listing (v1 or v2 ListResponse pages, or an array of User resources)";
+
+#[derive(Deserialize)]
+struct WireUser {
+    #[serde(default, deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, rename = "externalId", deserialize_with = "opt_string")]
+    external_id: Option<String>,
+    #[serde(default, rename = "userName", deserialize_with = "opt_string")]
+    user_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    active: Option<bool>,
+    #[serde(default)]
+    emails: Option<Vec<Option<WireEmail>>>,
+    #[serde(default)]
+    meta: Option<WireMeta>,
+    #[serde(default)]
+    schemas: Option<Vec<Option<String>>>,
+    // Markers of documents of another kind.
+    #[serde(default)]
+    members: Option<IgnoredAny>,
+    #[serde(default, rename = "_id")]
+    jc_id: Option<IgnoredAny>,
+    #[serde(default)]
+    email: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct WireEmail {
+    #[serde(default, deserialize_with = "opt_string")]
+    value: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    primary: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct WireMeta {
+    #[serde(default, deserialize_with = "opt_string")]
+    created: Option<String>,
+}
+
+impl WireUser {
+    fn has_schema(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.schemas.iter().flatten().flatten().any(|s| pred(s))
+    }
+
+    fn is_group(&self) -> bool {
+        self.members.is_some() || self.has_schema(|s| s.ends_with(":Group"))
+    }
+
+    fn looks_like_jumpcloud(&self) -> bool {
+        (self.jc_id.is_some() || self.email.is_some())
+            && self.emails.is_none()
+            && self.user_name.is_none()
+    }
+
+    fn version(&self) -> Option<ScimVersion> {
+        if self.has_schema(|s| s == V2_USER || s.starts_with("urn:ietf:params:scim:")) {
+            Some(ScimVersion::V2)
+        } else if self.has_schema(|s| s == V1_CORE) {
+            Some(ScimVersion::V1)
+        } else {
+            None
+        }
+    }
+
+    fn into_user(self, path: &Path, record: impl Fn() -> String) -> Result<SlackUser, Error> {
+        let bad = |problem: String| Error::Record {
+            path: path.to_path_buf(),
+            record: record(),
+            problem,
+        };
+        let id = non_empty(self.id).ok_or_else(|| bad("user has no id".to_owned()))?;
+        let mut primary = None;
+        let mut emails: Vec<Email> = Vec::with_capacity(2);
+        for entry in self.emails.into_iter().flatten().flatten() {
+            let Some(email) = entry.value.as_deref().and_then(Email::parse) else {
+                continue;
+            };
+            if entry.primary == Some(true) && primary.is_none() {
+                primary = Some(email.clone());
+            }
+            if !emails.contains(&email) {
+                emails.push(email);
+            }
+        }
+        if let Some(p) = primary {
+            let at = emails.iter().position(|e| *e == p).unwrap_or(0);
+            emails[..=at].rotate_right(1);
+        }
+        if emails.is_empty() {
+            return Err(bad(format!("user {id} has no email")));
+        }
+        Ok(SlackUser {
+            id,
+            external_id: non_empty(self.external_id),
+            user_name: non_empty(self.user_name),
+            active: self.active.unwrap_or(true),
+            emails,
+            created: self
+                .meta
+                .and_then(|m| m.created)
+                .as_deref()
+                .and_then(timestamp),
+        })
+    }
+}
+
+/// A top-level document, read in one pass whatever the order of its keys.
+enum Doc {
+    Array(Vec<WireUser>),
+    Object(Box<ObjectDoc>),
+}
+
+#[derive(Default)]
+struct ObjectDoc {
+    schemas: Option<Vec<Option<String>>>,
+    resources: Option<Vec<WireUser>>,
+    total_results: Option<u64>,
+    start_index: Option<u64>,
+    jumpcloud_keys: bool,
+    user_keys: bool,
+    manifest_keys: bool,
+}
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Doc;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM ListResponse object or an array of User resources")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc, A::Error> {
+                let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(u) = seq.next_element()? {
+                    users.push(u);
+                }
+                Ok(Doc::Array(users))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
+                let mut doc = ObjectDoc::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "schemas" => doc.schemas = map.next_value()?,
+                        "Resources" | "resources" => doc.resources = map.next_value()?,
+                        "totalResults" => {
+                            doc.total_results = map.next_value::<Count>()?.0;
+                        }
+                        "startIndex" => doc.start_index = map.next_value::<Count>()?.0,
+                        k => {
+                            match k {
+                                "totalCount" | "results" => doc.jumpcloud_keys = true,
+                                "userName" | "emails" => doc.user_keys = true,
+                                "captured_at" | "format" | "base_url" => doc.manifest_keys = true,
+                                _ => {}
+                            }
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Doc::Object(Box::new(doc)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct Count(Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        opt_count(d).map(Count)
+    }
+}
+
+/// What one file turned out to be.
+enum Kind {
+    Page(Page),
+    Array(Vec<SlackUser>, Option<ScimVersion>),
+    /// A `manifest.json` or a `/Groups` listing: skipped inside a directory.
+    Other(&'static str),
+}
+
+struct Page {
+    path: PathBuf,
+    start_index: Option<u64>,
+    total_results: Option<u64>,
+    version: Option<ScimVersion>,
+    users: Vec<SlackUser>,
+}
+
+fn wrong(path: &Path, found: impl Into<String>) -> Error {
+    Error::WrongKind {
+        path: path.to_path_buf(),
+        expected: EXPECTED,
+        found: found.into(),
+    }
+}
+
+fn convert(
+    path: &Path,
+    wire: Vec<WireUser>,
+    label: &'static str,
+) -> Result<(Vec<SlackUser>, Option<ScimVersion>), Error> {
+    let version = wire.iter().find_map(WireUser::version);
+    let mut users = Vec::with_capacity(wire.len());
+    for (i, w) in wire.into_iter().enumerate() {
+        let id = w.id.clone();
+        users.push(w.into_user(path, || match &id {
+            Some(id) => format!("{label}[{i}] (id {id})"),
+            None => format!("{label}[{i}]"),
+        })?);
+    }
+    Ok((users, version))
+}
+
+fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
+    match files::first_significant_byte(bytes) {
+        Some(b'{' | b'[') => {}
+        None => return Err(wrong(path, "an empty file")),
+        Some(_) => return Err(wrong(path, "not a JSON document")),
+    }
+    let doc: Doc =
+        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
+    match doc {
+        Doc::Array(wire) => {
+            if wire.iter().any(WireUser::looks_like_jumpcloud) {
+                return Err(wrong(path, "a JumpCloud users export"));
+            }
+            if wire.iter().any(WireUser::is_group) {
+                return Ok(Kind::Other("an array of SCIM Groups"));
+            }
+            let (users, version) = convert(path, wire, "")?;
+            Ok(Kind::Array(users, version))
+        }
+        Doc::Object(doc) => {
+            let Some(resources) = doc
+                .resources
+                .or_else(|| doc.total_results.map(|_| Vec::new()))
+            else {
+                return Err(if doc.jumpcloud_keys {
+                    wrong(path, "a JumpCloud v1 page (totalCount/results)")
+                } else if doc.user_keys {
+                    wrong(path, "a single SCIM User, not a /Users listing")
+                } else if doc.manifest_keys {
+                    return Ok(Kind::Other("a manifest"));
+                } else {
+                    wrong(path, "a JSON object that is not a SCIM ListResponse")
+                });
+            };
+            if resources.iter().any(WireUser::is_group) {
+                return Ok(Kind::Other("a SCIM /Groups listing"));
+            }
+            let list_schemas = doc.schemas.iter().flatten().flatten();
+            let mut version = None;
+            for s in list_schemas {
+                if s == V2_LIST {
+                    version = Some(ScimVersion::V2);
+                } else if s == V1_CORE {
+                    version = Some(ScimVersion::V1);
+                }
+            }
+            let (users, from_resources) = convert(path, resources, "Resources")?;
+            Ok(Kind::Page(Page {
+                path: path.to_path_buf(),
+                start_index: doc.start_index,
+                total_results: doc.total_results,
+                version: version.or(from_resources),
+                users,
+            }))
+        }
+    }
+}
+
+/// The files named by the `--slack` arguments, with whether each came from a directory.
+fn expand(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Error> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let dir = ["users", "Users"]
+                .iter()
+                .map(|s| path.join(s))
+                .find(|p| p.is_dir())
+                .unwrap_or_else(|| path.clone());
+            let found = files::list(&dir, &["json"])?;
+            if found.is_empty() {
+                return Err(wrong(&dir, "a directory without .json files"));
+            }
+            out.extend(found.into_iter().map(|p| (p, true)));
+        } else {
+            out.push((path.clone(), false));
+        }
+    }
+    Ok(out)
+}
+
+/// Loads every `--slack` path as one listing and checks its paging.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded<SlackListing>, Error> {
+    let items = expand(paths)?;
+    let parsed = files::parallel_map(&items, |(path, _)| {
+        let bytes = files::read(path)?;
+        let sum = files::hash(&bytes);
+        classify(path, &bytes).map(|kind| (kind, sum))
+    });
+    let mut digest = InputDigest::new(paths);
+    let mut pages = Vec::new();
+    let mut arrays = Vec::new();
+    let mut notices = Vec::new();
+    for ((path, in_dir), result) in items.iter().zip(parsed) {
+        let (kind, sum) = result?;
+        match kind {
+            Kind::Page(page) => pages.push(page),
+            Kind::Array(users, version) => arrays.push((path.clone(), users, version)),
+            Kind::Other(what) if *in_dir => {
+                tracing::debug!(path = %path.display(), "skipping {what}");
+                continue;
+            }
+            Kind::Other(what) => return Err(wrong(path, what)),
+        }
+        digest.add_hashed(path, sum);
+    }
+    let first_path = || items.first().map_or_else(PathBuf::new, |(p, _)| p.clone());
+    if pages.is_empty() && arrays.is_empty() {
+        return Err(wrong(&first_path(), "a directory without /Users pages"));
+    }
+    if !pages.is_empty() && !arrays.is_empty() {
+        return Err(Error::Inconsistent {
+            path: arrays[0].0.clone(),
+            problem: format!(
+                "a bare array of users cannot be combined with ListResponse pages such as {}",
+                pages[0].path.display()
+            ),
+        });
+    }
+    let version = common_version(
+        pages
+            .iter()
+            .map(|p| (&p.path, p.version))
+            .chain(arrays.iter().map(|(p, _, v)| (p, *v))),
+    )?;
+    let (users, total_results, mut problems) = if pages.is_empty() {
+        notices.push(
+            "the Slack input is a bare array of users: its completeness cannot be checked"
+                .to_owned(),
+        );
+        let users: Vec<SlackUser> = arrays.into_iter().flat_map(|(_, u, _)| u).collect();
+        (users, None, Vec::new())
+    } else {
+        check_pages(pages)
+    };
+    let users = dedupe(users, &mut problems);
+    if users.is_empty() {
+        return Err(Error::EmptyListing { path: first_path() });
+    }
+    Ok(Loaded {
+        data: SlackListing {
+            users,
+            scim_version: version,
+            total_results,
+        },
+        digest,
+        problems,
+        notices,
+    })
+}
+
+fn common_version<'a>(
+    versions: impl Iterator<Item = (&'a PathBuf, Option<ScimVersion>)>,
+) -> Result<Option<ScimVersion>, Error> {
+    let mut seen: Option<(&PathBuf, ScimVersion)> = None;
+    for (path, v) in versions {
+        let Some(v) = v else { continue };
+        match seen {
+            Some((first, fv)) if fv != v => {
+                return Err(Error::Inconsistent {
+                    path: path.clone(),
+                    problem: format!(
+                        "SCIM {} page mixed with SCIM {} page {}",
+                        v.as_str(),
+                        fv.as_str(),
+                        first.display()
+                    ),
+                });
+            }
+            Some(_) => {}
+            None => seen = Some((path, v)),
+        }
+    }
+    Ok(seen.map(|(_, v)| v))
+}
+
+/// Orders the pages by `startIndex` and checks that they tile `1..=totalResults`.
+fn check_pages(mut pages: Vec<Page>) -> (Vec<SlackUser>, Option<u64>, Vec<String>) {
+    let mut problems = Vec::new();
+    let totals: BTreeSet<u64> = pages.iter().filter_map(|p| p.total_results).collect();
+    if totals.len() > 1 {
+        let list: Vec<String> = totals.iter().map(u64::to_string).collect();
+        problems.push(format!(
+            "totalResults differs between pages ({}): the listing changed while it was paged",
+            list.join(", ")
+        ));
+    }
+    let total = totals.last().copied();
+    if total.is_none() {
+        problems.push("no page carries totalResults: completeness cannot be checked".to_owned());
+    }
+    if pages.len() > 1 {
+        for p in pages.iter().filter(|p| p.start_index.is_none()) {
+            problems.push(format!(
+                "{} has no startIndex, so its place in the listing is unknown",
+                p.path.display()
+            ));
+        }
+    }
+    pages.sort_by_key(|p| p.start_index.unwrap_or(1));
+    let mut expected: u64 = 1;
+    let mut held: u64 = 0;
+    for p in &pages {
+        let n = p.users.len() as u64;
+        held += n;
+        if n == 0 {
+            continue;
+        }
+        let start = p.start_index.unwrap_or(1).max(1);
+        if start > expected {
+            problems.push(format!(
+                "users {expected}–{} missing (the next page, {}, starts at {start})",
+                start - 1,
+                p.path.display()
+            ));
+        } else if start < expected {
+            problems.push(format!(
+                "{} (startIndex {start}) overlaps the page before it (which ends at {})",
+                p.path.display(),
+                expected - 1
+            ));
+        }
+        expected = expected.max(start + n);
+    }
+    if let Some(total) = total {
+        let last = expected - 1;
+        if last < total {
+            problems.push(format!(
+                "users {}–{total} missing: the pages hold {held} of totalResults {total}",
+                last + 1
+            ));
+        } else if last > total {
+            problems.push(format!(
+                "the pages reach user {last} but totalResults is {total}: the listing changed while it was paged"
+            ));
+        }
+    }
+    let users = pages.into_iter().flat_map(|p| p.users).collect();
+    (users, total, problems)
+}
+
+/// Drops repeated ids (keeping the first), recording them as a completeness problem: offset
+/// paging over a changing roster repeats some users and skips others.
+fn dedupe(users: Vec<SlackUser>, problems: &mut Vec<String>) -> Vec<SlackUser> {
+    let mut seen: HashSet<String> = HashSet::with_capacity(users.len());
+    let mut repeated = Vec::new();
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        if seen.insert(u.id.clone()) {
+            out.push(u);
+        } else {
+            repeated.push(u.id);
+        }
+    }
+    if !repeated.is_empty() {
+        let shown: Vec<&str> = repeated.iter().take(5).map(String::as_str).collect();
+        problems.push(format!(
+            "{} user id(s) appear more than once ({}{}): the listing changed while it was paged",
+            repeated.len(),
+            shown.join(", "),
+            if repeated.len() > 5 { ", …" } else { "" }
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(json: &str) -> Result<Kind, Error> {
+        classify(Path::new("p.json"), json.as_bytes())
+    }
+
+    #[test]
+    fn v1_and_v2_pages_in_any_key_order() {
+        let v1 = r#"{"totalResults":2,"itemsPerPage":2,"startIndex":1,"schemas":["urn:scim:schemas:core:1.0"],
+            "Resources":[{"id":"U1","active":true,"emails":[{"value":"","primary":false},{"value":"A@X.io","primary":true}]},
+                         {"id":"U2","active":false,"emails":[{"value":"b@x.io"}],"externalId":""}]}"#;
+        let Kind::Page(p) = page(v1).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p.version, Some(ScimVersion::V1));
+        assert_eq!(p.users[0].primary_email().as_str(), "a@x.io");
+        assert_eq!(p.users[1].external_id, None);
+        let v2 = r#"{"Resources":[{"id":"W1","emails":[{"value":"w@x.io","primary":false},{"value":"p@x.io","primary":true}],
+            "meta":{"created":"2019-07-24T00:55:02-07:00"}}],
+            "schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1}"#;
+        let Kind::Page(p) = page(v2).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p.version, Some(ScimVersion::V2));
+        let emails: Vec<&str> = p.users[0].emails.iter().map(Email::as_str).collect();
+        assert_eq!(emails, vec!["p@x.io", "w@x.io"]);
+        assert!(p.users[0].active);
+        assert!(p.users[0].created.is_some());
+    }
+
+    #[test]
+    fn wrong_kinds_are_named() {
+        let e = page(r#"{"totalCount":1,"results":[{"_id":"a","email":"a@x.io"}]}"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("JumpCloud v1 page"), "{e}");
+        assert!(matches!(
+            page(r#"{"totalResults":1,"Resources":[{"id":"S1","displayName":"g","members":[]}]}"#),
+            Ok(Kind::Other(_))
+        ));
+        let e = page(r#"[{"_id":"a","email":"a@x.io"}]"#).err().unwrap();
+        assert!(e.to_string().contains("JumpCloud users export"), "{e}");
+        let e = page("id,email\n").err().unwrap();
+        assert!(e.to_string().contains("not a JSON document"), "{e}");
+    }
+
+    #[test]
+    fn records_without_id_or_email_are_named() {
+        let e = page(r#"{"totalResults":2,"Resources":[{"id":"U1","emails":[{"value":"a@x.io"}]},{"id":"U2","emails":[{"value":""}]}]}"#)
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "p.json: Resources[1] (id U2): user U2 has no email"
+        );
+        let e = page(r#"[{"userName":"x","emails":[{"value":"a@x.io"}]}]"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "p.json: [0]: user has no id");
+    }
+
+    fn p(start: u64, total: u64, ids: &[&str]) -> Page {
+        Page {
+            path: PathBuf::from(format!("start-{start}.json")),
+            start_index: Some(start),
+            total_results: Some(total),
+            version: Some(ScimVersion::V2),
+            users: ids
+                .iter()
+                .map(|id| SlackUser {
+                    id: (*id).into(),
+                    external_id: None,
+                    user_name: None,
+                    active: true,
+                    emails: vec![Email::parse(&format!("{id}@x.io")).unwrap()],
+                    created: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn complete_pages_with_trailing_empty_page() {
+        let (users, total, problems) = check_pages(vec![
+            p(3, 4, &["c", "d"]),
+            p(1, 4, &["a", "b"]),
+            p(5, 4, &[]),
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(total, Some(4));
+        assert_eq!(users.len(), 4);
+        assert_eq!(users[0].id, "a");
+    }
+
+    #[test]
+    fn gaps_overlaps_and_short_sets_are_problems() {
+        let (_, _, problems) = check_pages(vec![p(1, 6, &["a", "b"]), p(5, 6, &["e", "f"])]);
+        assert_eq!(
+            problems,
+            vec!["users 3–4 missing (the next page, start-5.json, starts at 5)"]
+        );
+        let (_, _, problems) = check_pages(vec![p(1, 3, &["a", "b"]), p(2, 3, &["b", "c"])]);
+        assert!(problems[0].contains("overlaps"), "{problems:?}");
+        let (_, _, problems) = check_pages(vec![p(1, 5, &["a", "b"])]);
+        assert_eq!(
+            problems,
+            vec!["users 3–5 missing: the pages hold 2 of totalResults 5"]
+        );
+        let (_, _, problems) = check_pages(vec![p(1, 2, &["a", "b"]), p(3, 3, &["c"])]);
+        assert!(problems[0].contains("totalResults differs"), "{problems:?}");
+    }
+}
