@@ -7,7 +7,7 @@
 pub mod connectors;
 pub mod finding;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use connectors::{Connectors, DetectedBy, UnknownApp};
 pub use finding::{Finding, FindingCode, MatchedBy, Remediation, Severity};
@@ -198,6 +198,9 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
         ..Stats::default()
     };
     let mut undated = 0usize;
+    // A deactivated account is only drift when its owner has no active one.
+    let mut inactive_entitled: Vec<(usize, &JcUser, MatchedBy)> = Vec::new();
+    let mut has_active_account: HashSet<&str> = HashSet::new();
     let mut slack_by_email: HashMap<&Email, Vec<usize>> = HashMap::with_capacity(slack.users.len());
 
     for (si, s) in slack.users.iter().enumerate() {
@@ -262,16 +265,10 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
                         }
                     }
                 } else if should_be_active {
-                    findings.push(linked(
-                        FindingCode::InactiveButEntitled,
-                        s,
-                        user,
-                        by,
-                        format!(
-                            "{} is deactivated in Slack but active and entitled in JumpCloud",
-                            who(s)
-                        ),
-                    ));
+                    inactive_entitled.push((si, user, by));
+                }
+                if s.active {
+                    has_active_account.insert(user.id.as_str());
                 }
             }
             Match::Conflict(named, others, email) => {
@@ -315,6 +312,22 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
                 }
             }
         }
+    }
+    for (si, user, by) in inactive_entitled {
+        if has_active_account.contains(user.id.as_str()) {
+            continue;
+        }
+        let s = &slack.users[si];
+        findings.push(linked(
+            FindingCode::InactiveButEntitled,
+            s,
+            user,
+            by,
+            format!(
+                "{} is deactivated in Slack but active and entitled in JumpCloud (and has no active Slack account)",
+                who(s)
+            ),
+        ));
     }
     if undated > 0 {
         notices.push(format!(

@@ -141,6 +141,15 @@ fn bots_are_never_flagged_even_when_sharing_an_address() {
 }
 
 #[test]
+fn inactive_duplicate_of_an_active_account_is_not_flagged() {
+    let a = run(
+        vec![jc("j1", "a@x.io")],
+        vec![sl("U1", "a@x.io", false), sl("U2", "a@x.io", true)],
+    );
+    assert_eq!(codes(&a), vec![("duplicate-email", None)]);
+}
+
+#[test]
 fn inactive_but_entitled_is_info() {
     let a = run(vec![jc("j1", "a@x.io")], vec![sl("U1", "a@x.io", false)]);
     assert_eq!(codes(&a), vec![("inactive-but-entitled", Some("U1"))]);

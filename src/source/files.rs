@@ -11,12 +11,14 @@ use super::Error;
 /// The paths and checksum of one input (JumpCloud or Slack).
 ///
 /// For a single file `sha256` is the file's own SHA-256 (what `sha256sum` prints). For several
-/// files it is the SHA-256 of `sha256sum`-style lines (`<hex>  <path>\n`) sorted by path, so it
-/// changes when any byte of any file does.
+/// files it is the SHA-256 of `sha256sum`-style lines (`<hex>  <path>\n`) sorted by path, where
+/// the path is relative to the directory given on the command line: it changes when any byte of
+/// any file does, and not when the same export is read from another place.
 #[derive(Clone, Debug, Default)]
 pub struct InputDigest {
     /// The paths as given on the command line.
     pub paths: Vec<String>,
+    roots: Vec<PathBuf>,
     files: Vec<(String, [u8; 32])>,
 }
 
@@ -25,6 +27,7 @@ impl InputDigest {
     pub fn new(paths: &[PathBuf]) -> Self {
         Self {
             paths: paths.iter().map(|p| p.display().to_string()).collect(),
+            roots: paths.to_vec(),
             files: Vec::new(),
         }
     }
@@ -36,7 +39,18 @@ impl InputDigest {
 
     /// Records a file read whose hash [`hash`] computed already.
     pub(super) fn add_hashed(&mut self, path: &Path, sum: [u8; 32]) {
-        self.files.push((path.display().to_string(), sum));
+        let relative = self
+            .roots
+            .iter()
+            .find_map(|root| {
+                path.strip_prefix(root)
+                    .ok()
+                    .filter(|r| !r.as_os_str().is_empty())
+            })
+            .or_else(|| path.file_name().map(Path::new))
+            .unwrap_or(path);
+        let name = relative.to_string_lossy().replace('\\', "/");
+        self.files.push((name, sum));
     }
 
     /// How many files were read.

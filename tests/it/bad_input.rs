@@ -1,0 +1,361 @@
+//! Bad and incomplete input: exit 2, one clear message naming the file (and record), nothing on
+//! stdout; `--allow-incomplete` turns incompleteness into a report marked incomplete.
+
+use serde_json::json;
+
+use crate::common::{Run, run_in, tree};
+use crate::org::{jc, jc_v1_pages, sl, slack_pages};
+
+fn good_jc() -> String {
+    jc_v1_pages(&[jc("a1", "a@x.io"), jc("a2", "b@x.io")], 100)
+        .remove(0)
+        .1
+}
+
+fn good_slack() -> String {
+    slack_pages(&[sl("U1", "a@x.io", true, "a1")], 100, true)
+        .remove(0)
+        .1
+}
+
+/// Runs `audit` in a tree holding `files`, with `jumpcloud` and `slack` relative to it.
+fn audit(files: &[(&str, &str)], jumpcloud: &str, slack: &[&str], extra: &[&str]) -> Run {
+    let dir = tree(files);
+    let mut args = vec!["audit", "--jumpcloud", jumpcloud];
+    for s in slack {
+        args.extend(["--slack", s]);
+    }
+    args.extend_from_slice(extra);
+    run_in(Some(dir.path()), &args)
+}
+
+fn assert_fails(r: &Run, needle: &str) {
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.is_empty(), "nothing on stdout: {r:?}");
+    assert!(r.stderr.starts_with("error: "), "{r:?}");
+    assert!(r.stderr.contains(needle), "want {needle:?} in {r:?}");
+}
+
+#[test]
+fn malformed_json_names_file_line_and_column() {
+    let jc = good_jc();
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("s.json", "{\n  \"Resources\": [\n    {\"id\": \"U1\",,}\n"),
+        ],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "error: s.json:3:17: malformed JSON");
+    let r = audit(
+        &[
+            (
+                "jc.json",
+                "[{\"_id\": \"a1\", \"email\": \"a@x.io\", \"suspended\": \"maybe\"}]",
+            ),
+            ("s.json", &good_slack()),
+        ],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "jc.json:1:54: unexpected JSON value");
+}
+
+#[test]
+fn documents_of_the_wrong_kind() {
+    let jc = good_jc();
+    let slack = good_slack();
+    let groups = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
+        "Resources": [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "S1",
+                       "displayName": "eng", "members": []}]})
+    .to_string();
+    let r = audit(
+        &[("jc.json", &jc), ("g.json", &groups)],
+        "jc.json",
+        &["g.json"],
+        &[],
+    );
+    assert_fails(&r, "g.json: expected a Slack SCIM /Users listing");
+    assert!(
+        r.stderr.contains("but this is a SCIM /Groups listing"),
+        "{r:?}"
+    );
+
+    let empty = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                       "totalResults": 0, "Resources": [], "startIndex": 1, "itemsPerPage": 0})
+    .to_string();
+    let r = audit(
+        &[("jc.json", &jc), ("e.json", &empty)],
+        "jc.json",
+        &["e.json"],
+        &[],
+    );
+    assert_fails(&r, "e.json: the Slack listing is empty");
+    let r = audit(
+        &[("jc.json", &jc), ("e.json", "[]")],
+        "jc.json",
+        &["e.json"],
+        &[],
+    );
+    assert_fails(&r, "e.json: the Slack listing is empty");
+
+    let r = audit(&[("jc.json", &jc)], "jc.json", &["jc.json"], &[]);
+    assert_fails(&r, "but this is a JumpCloud v1 page");
+    let r = audit(&[("s.json", &slack)], "s.json", &["s.json"], &[]);
+    assert_fails(&r, "s.json: expected a JumpCloud export");
+    assert!(r.stderr.contains("Slack SCIM listing"), "{r:?}");
+    let r = audit(
+        &[("jc.json", &jc), ("s.csv", "id,email\nU1,a@x.io\n")],
+        "jc.json",
+        &["s.csv"],
+        &[],
+    );
+    assert_fails(&r, "s.csv: expected a Slack SCIM /Users listing");
+}
+
+#[test]
+fn records_without_id_or_email_are_named() {
+    let jc = good_jc();
+    let no_email = json!({"totalResults": 2, "startIndex": 1, "Resources": [
+        {"id": "U1", "emails": [{"value": "a@x.io", "primary": true}]},
+        {"id": "U2", "emails": [{"value": "", "primary": true}, null]}]})
+    .to_string();
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &no_email)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: s.json: Resources[1] (id U2): user U2 has no email",
+    );
+
+    let slack = good_slack();
+    let no_id = json!({"totalCount": 2, "results": [{"_id": "a1", "email": "a@x.io"}, {"email": "b@x.io"}]})
+        .to_string();
+    let r = audit(
+        &[("jc.json", &no_id), ("s.json", &slack)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "error: jc.json: results[1]: user has no _id/id/Id");
+    let r = audit(
+        &[
+            ("u.csv", "_id,email\na1,a@x.io\n,b@x.io\n"),
+            ("s.json", &slack),
+        ],
+        "u.csv",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "error: u.csv: line 3: user has no _id/id/Id");
+}
+
+#[test]
+fn unreadable_paths_and_csv_without_email() {
+    let slack = good_slack();
+    let r = audit(&[("s.json", &slack)], "nope.json", &["s.json"], &[]);
+    assert_fails(&r, "error: cannot read nope.json");
+    assert!(r.stderr.contains("caused by: No such file"), "{r:?}");
+    let r = audit(
+        &[("u.csv", "Id,Name\na1,Alice\n"), ("s.json", &slack)],
+        "u.csv",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "u.csv: no email column in the CSV header");
+    let r = audit(
+        &[("jc.json", &good_jc()), ("empty/x.txt", "")],
+        "jc.json",
+        &["empty"],
+        &[],
+    );
+    assert_fails(&r, "a directory without .json files");
+}
+
+#[test]
+fn incomplete_slack_listings_exit_2_or_report_incomplete() {
+    let jc = good_jc();
+    let users: Vec<_> = (0..6)
+        .map(|i| {
+            let id: &'static str = Box::leak(format!("U{i}").into_boxed_str());
+            let email: &'static str = Box::leak(format!("u{i}@x.io").into_boxed_str());
+            sl(id, email, true, "")
+        })
+        .collect();
+    let pages = slack_pages(&users, 2, true);
+    // Drop the middle page: users 3–4 missing.
+    let gap: Vec<(String, &str)> = [&pages[0], &pages[2], &pages[3]]
+        .iter()
+        .map(|(n, c)| (format!("slack/{n}"), c.as_str()))
+        .chain([("jc.json".to_owned(), jc.as_str())])
+        .collect();
+    let gap: Vec<(&str, &str)> = gap.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    let dir = tree(&gap);
+    let r = run_in(
+        Some(dir.path()),
+        &["audit", "--jumpcloud", "jc.json", "--slack", "slack"],
+    );
+    assert_fails(&r, "Slack listing is incomplete: users 3–4 missing");
+    assert!(r.stderr.contains("--allow-incomplete"), "{r:?}");
+    let r = run_in(
+        Some(dir.path()),
+        &[
+            "audit",
+            "--jumpcloud",
+            "jc.json",
+            "--slack",
+            "slack",
+            "--allow-incomplete",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.json()["complete"], false);
+    assert!(
+        r.json()["notices"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("incomplete Slack listing: users 3–4 missing")
+    );
+    let r = run_in(
+        Some(dir.path()),
+        &[
+            "audit",
+            "--jumpcloud",
+            "jc.json",
+            "--slack",
+            "slack",
+            "--allow-incomplete",
+        ],
+    );
+    assert!(r.stdout.contains("WARNING: incomplete inputs"), "{r:?}");
+    assert!(r.stderr.contains("INCOMPLETE"), "{r:?}");
+
+    // The last pages missing: short of totalResults.
+    let r = audit(
+        &[("jc.json", &jc), ("p1.json", &pages[0].1)],
+        "jc.json",
+        &["p1.json"],
+        &[],
+    );
+    assert_fails(&r, "users 3–6 missing: the pages hold 2 of totalResults 6");
+
+    // totalResults moved while paging, and a user seen twice.
+    let moved = pages[1]
+        .1
+        .replace("\"totalResults\":6", "\"totalResults\":7");
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("a.json", &pages[0].1),
+            ("b.json", &moved),
+            ("c.json", &pages[2].1),
+        ],
+        "jc.json",
+        &["a.json", "b.json", "c.json"],
+        &[],
+    );
+    assert_fails(&r, "totalResults differs between pages (6, 7)");
+    let overlap = pages[1].1.replace("\"startIndex\":3", "\"startIndex\":2");
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("a.json", &pages[0].1),
+            ("b.json", &overlap),
+            ("c.json", &pages[2].1),
+        ],
+        "jc.json",
+        &["a.json", "b.json", "c.json"],
+        &[],
+    );
+    assert_fails(&r, "b.json (startIndex 2) overlaps the page before it");
+
+    let v1 = slack_pages(&users, 2, false);
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("a.json", &pages[0].1),
+            ("b.json", &v1[1].1),
+            ("c.json", &pages[2].1),
+        ],
+        "jc.json",
+        &["a.json", "b.json", "c.json"],
+        &[],
+    );
+    assert_fails(&r, "SCIM v1 page mixed with SCIM v2 page");
+}
+
+#[test]
+fn incomplete_jumpcloud_exports() {
+    let slack = good_slack();
+    let users: Vec<_> = (0..5)
+        .map(|i| {
+            let id: &'static str = Box::leak(format!("a{i}").into_boxed_str());
+            let email: &'static str = Box::leak(format!("u{i}@x.io").into_boxed_str());
+            jc(id, email)
+        })
+        .collect();
+    let pages = jc_v1_pages(&users, 2);
+    let r = audit(
+        &[
+            ("s.json", &slack),
+            ("jc/systemusers/a.json", &pages[0].1),
+            ("jc/systemusers/c.json", &pages[2].1),
+        ],
+        "jc",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "JumpCloud export is incomplete: systemusers: the pages hold 3 of totalCount 5 (2 missing)",
+    );
+
+    let r = audit(
+        &[("s.json", &slack), ("one.json", &pages[0].1)],
+        "one.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "the pages hold 2 of totalCount 5");
+
+    // A group listed without its members/ folder.
+    let mut files: Vec<(String, String)> = pages
+        .iter()
+        .map(|(n, c)| (format!("jc/systemusers/{n}"), c.clone()))
+        .collect();
+    files.push((
+        "jc/usergroups/skip-0.json".into(),
+        json!([{"id": "g1", "name": "Slack"}, {"id": "g2", "name": "Other"}]).to_string(),
+    ));
+    files.push(("jc/usergroups/g1/members/skip-0.json".into(), "[]".into()));
+    files.push((
+        "jc/usergroups/g1/associations.application/skip-0.json".into(),
+        "[]".into(),
+    ));
+    files.push((
+        "jc/usergroups/g2/associations.application/skip-0.json".into(),
+        "[]".into(),
+    ));
+    files.push(("s.json".into(), slack.clone()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let r = audit(&refs, "jc", &["s.json"], &[]);
+    assert_fails(&r, "usergroups: 1 group(s) have no members/ folder (g2)");
+    let r = audit(
+        &refs,
+        "jc",
+        &["s.json"],
+        &["--allow-incomplete", "--format", "json"],
+    );
+    assert_eq!(r.json()["complete"], false, "{r:?}");
+}

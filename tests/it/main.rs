@@ -1,0 +1,13 @@
+//! The integration tests: one crate that runs the real `scimdrift` binary.
+
+// Test helpers panic on purpose when a fixture is not what it should be.
+#![allow(clippy::unwrap_used, clippy::type_complexity, unreachable_pub)]
+
+mod common;
+mod org;
+
+mod audit_codes;
+mod audit_exit;
+mod bad_input;
+mod demo;
+mod shapes;
