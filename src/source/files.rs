@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::Error;
-
 /// The paths and checksum of one input (JumpCloud or Slack).
 ///
 /// For a single file `sha256` is the file's own SHA-256 (what `sha256sum` prints). For several
@@ -87,54 +85,6 @@ fn hex(bytes: &[u8; 32]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-/// Reads a whole file, naming it in the error.
-pub(super) fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// The files directly in `dir` whose extension is one of `exts`, in natural order
-/// (`skip-100` after `skip-20`).
-pub(super) fn list(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>, Error> {
-    let read_err = |source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_err)? {
-        let entry = entry.map_err(read_err)?;
-        let path = entry.path();
-        let wanted = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)));
-        if wanted && path.is_file() {
-            out.push(path);
-        }
-    }
-    out.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-    Ok(out)
-}
-
-/// The sub-directories of `dir`, sorted by name.
-pub(super) fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let read_err = |source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_err)? {
-        let path = entry.map_err(read_err)?.path();
-        if path.is_dir() {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Compares strings so that runs of digits compare by value.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
+use super::store::{Fs, Store};
 use super::wire::{first_of, non_empty, opt_bool, opt_count, opt_string};
 use super::{Error, Loaded, csv_users};
 use crate::model::{Email, JcApp, JcGroup, JcState, JcUser, JumpCloud};
@@ -328,10 +329,11 @@ fn parse_json<T: for<'de> Deserialize<'de>>(
 
 /// Reads one file of records, recording it in `digest`.
 fn read_records<T: for<'de> Deserialize<'de>>(
+    store: &dyn Store,
     path: &Path,
     digest: &mut InputDigest,
 ) -> Result<Records<T>, Error> {
-    let bytes = files::read(path)?;
+    let bytes = store.read(path)?;
     digest.add(path, &bytes);
     match files::first_significant_byte(&bytes) {
         Some(b'{' | b'[') => parse_json(path, &bytes),
@@ -382,23 +384,26 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
     }
 }
 
-/// Loads `--jumpcloud PATH`: a bundle directory, a directory of user pages, or one file.
+/// Loads `--jumpcloud PATH` from the file system: a bundle directory, a directory of user
+/// pages, or one file.
 pub fn load(path: &Path) -> Result<Loaded<JumpCloud>, Error> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    load_from(&Fs, path)
+}
+
+/// Loads a bundle, a directory of user pages or one file from `store`.
+pub fn load_from(store: &dyn Store, path: &Path) -> Result<Loaded<JumpCloud>, Error> {
+    let is_dir = store.is_dir(path)?;
     let mut out = Loaded {
         data: JumpCloud::default(),
         digest: InputDigest::new(&[path.to_path_buf()]),
         problems: Vec::new(),
         notices: Vec::new(),
     };
-    if meta.is_dir() && path.join("systemusers").is_dir() {
-        load_bundle(path, &mut out)?;
+    if is_dir && store.dir_exists(&path.join("systemusers")) {
+        load_bundle(store, path, &mut out)?;
     } else {
-        let files = if meta.is_dir() {
-            let found = files::list(path, &["json", "csv"])?;
+        let files = if is_dir {
+            let found = store.list(path, &["json", "csv"])?;
             if found.is_empty() {
                 return Err(wrong(
                     path,
@@ -409,15 +414,19 @@ pub fn load(path: &Path) -> Result<Loaded<JumpCloud>, Error> {
         } else {
             vec![path.to_path_buf()]
         };
-        out.data.users = load_user_pages(&files, &mut out)?;
+        out.data.users = load_user_pages(store, &files, &mut out)?;
     }
     Ok(out)
 }
 
 /// Reads a set of user pages in parallel, checks it against `totalCount` and dedupes by id.
-fn load_user_pages(paths: &[PathBuf], out: &mut Loaded<JumpCloud>) -> Result<Vec<JcUser>, Error> {
+fn load_user_pages(
+    store: &dyn Store,
+    paths: &[PathBuf],
+    out: &mut Loaded<JumpCloud>,
+) -> Result<Vec<JcUser>, Error> {
     let parsed = files::parallel_map(paths, |path| {
-        let bytes = files::read(path)?;
+        let bytes = store.read(path)?;
         let sum = files::hash(&bytes);
         read_users_file(path, &bytes).map(|r| (r, sum))
     });
@@ -487,13 +496,14 @@ fn check_v1<T>(
 
 /// Reads every page of a v2 listing folder (bare arrays, paged until an empty page).
 fn read_v2_folder<T: for<'de> Deserialize<'de>>(
+    store: &dyn Store,
     dir: &Path,
     what: &str,
     out: &mut Loaded<JumpCloud>,
 ) -> Result<Vec<(PathBuf, Vec<T>)>, Error> {
     let mut pages = Vec::new();
-    for path in files::list(dir, &["json"])? {
-        let records = read_records::<T>(&path, &mut out.digest)?;
+    for path in store.list(dir, &["json"])? {
+        let records = read_records::<T>(store, &path, &mut out.digest)?;
         if records.total_count.is_some() {
             return Err(wrong(&path, "a v1 page where a v2 array belongs"));
         }
@@ -511,13 +521,14 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
 }
 
 fn graph_targets(
+    store: &dyn Store,
     dir: &Path,
     what: &str,
     default_kind: &str,
     out: &mut Loaded<JumpCloud>,
 ) -> Result<Vec<(String, String)>, Error> {
     let mut targets = Vec::new();
-    for (path, items) in read_v2_folder::<WireGraph>(dir, what, out)? {
+    for (path, items) in read_v2_folder::<WireGraph>(store, dir, what, out)? {
         for (i, item) in items.into_iter().enumerate() {
             let (id, kind) = item.target();
             let id = id.ok_or_else(|| Error::Record {
@@ -531,27 +542,27 @@ fn graph_targets(
     Ok(targets)
 }
 
-fn load_bundle(root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
+fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
     let manifest = root.join("manifest.json");
-    if manifest.is_file() {
-        let bytes = files::read(&manifest)?;
+    if store.file_exists(&manifest) {
+        let bytes = store.read(&manifest)?;
         out.digest.add(&manifest, &bytes);
         let m: WireManifest = serde_json::from_slice(files::strip_bom(&bytes))
             .map_err(|e| Error::json(&manifest, e))?;
         out.data.manifest_slack_app_ids = m.slack_app_ids;
     }
 
-    let user_files = files::list(&root.join("systemusers"), &["json"])?;
+    let user_files = store.list(&root.join("systemusers"), &["json"])?;
     if user_files.is_empty() {
         out.problems.push("systemusers/: no page files".to_owned());
     }
-    out.data.users = load_user_pages(&user_files, out)?;
+    out.data.users = load_user_pages(store, &user_files, out)?;
 
     let apps_dir = root.join("applications");
-    if apps_dir.is_dir() {
+    if store.dir_exists(&apps_dir) {
         let mut pages = Vec::new();
-        for path in files::list(&apps_dir, &["json"])? {
-            let records = read_records::<WireApp>(&path, &mut out.digest)?;
+        for path in store.list(&apps_dir, &["json"])? {
+            let records = read_records::<WireApp>(store, &path, &mut out.digest)?;
             let mut apps = Vec::with_capacity(records.items.len());
             for (i, w) in records.items.into_iter().enumerate() {
                 let sp_url = w.sp_url();
@@ -579,9 +590,9 @@ fn load_bundle(root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
             ));
         }
         out.data.applications = check_v1("applications", pages, |a: &JcApp| a.id.as_str(), out);
-        for sub in files::subdirs(&apps_dir)? {
+        for sub in store.subdirs(&apps_dir)? {
             let users_dir = sub.join("users");
-            if !users_dir.is_dir() {
+            if !store.dir_exists(&users_dir) {
                 continue;
             }
             let app_id = sub
@@ -589,7 +600,7 @@ fn load_bundle(root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let what = format!("applications/{app_id}/users");
-            let users = graph_targets(&users_dir, &what, "user", out)?
+            let users = graph_targets(store, &users_dir, &what, "user", out)?
                 .into_iter()
                 .filter(|(_, kind)| kind == "user")
                 .map(|(id, _)| id)
@@ -599,15 +610,19 @@ fn load_bundle(root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
     }
 
     let groups_dir = root.join("usergroups");
-    if groups_dir.is_dir() {
-        out.data.groups = Some(load_groups(&groups_dir, out)?);
+    if store.dir_exists(&groups_dir) {
+        out.data.groups = Some(load_groups(store, &groups_dir, out)?);
     }
     Ok(())
 }
 
-fn load_groups(dir: &Path, out: &mut Loaded<JumpCloud>) -> Result<Vec<JcGroup>, Error> {
+fn load_groups(
+    store: &dyn Store,
+    dir: &Path,
+    out: &mut Loaded<JumpCloud>,
+) -> Result<Vec<JcGroup>, Error> {
     let mut groups: BTreeMap<String, JcGroup> = BTreeMap::new();
-    for (path, items) in read_v2_folder::<WireGroup>(dir, "usergroups", out)? {
+    for (path, items) in read_v2_folder::<WireGroup>(store, dir, "usergroups", out)? {
         for (i, w) in items.into_iter().enumerate() {
             let id =
                 first_of([w.id, w.underscore_id, w.pascal_id]).ok_or_else(|| Error::Record {
@@ -630,9 +645,9 @@ fn load_groups(dir: &Path, out: &mut Loaded<JumpCloud>) -> Result<Vec<JcGroup>, 
     for group in groups.values_mut() {
         let gdir = dir.join(&group.id);
         let members = gdir.join("members");
-        if members.is_dir() {
+        if store.dir_exists(&members) {
             let what = format!("usergroups/{}/members", group.id);
-            for (id, kind) in graph_targets(&members, &what, "user", out)? {
+            for (id, kind) in graph_targets(store, &members, &what, "user", out)? {
                 match kind.as_str() {
                     "user" => group.member_user_ids.push(id),
                     "user_group" => group.member_group_ids.push(id),
@@ -643,9 +658,9 @@ fn load_groups(dir: &Path, out: &mut Loaded<JumpCloud>) -> Result<Vec<JcGroup>, 
             missing_members.push(group.id.clone());
         }
         let bindings = gdir.join("associations.application");
-        if bindings.is_dir() {
+        if store.dir_exists(&bindings) {
             let what = format!("usergroups/{}/associations.application", group.id);
-            group.application_ids = graph_targets(&bindings, &what, "application", out)?
+            group.application_ids = graph_targets(store, &bindings, &what, "application", out)?
                 .into_iter()
                 .filter(|(_, kind)| kind == "application")
                 .map(|(id, _)| id)

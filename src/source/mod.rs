@@ -7,13 +7,15 @@ mod csv_users;
 mod files;
 mod jumpcloud;
 mod slack;
+mod store;
 mod wire;
 
 use std::path::PathBuf;
 
 pub use files::InputDigest;
-pub use jumpcloud::load as load_jumpcloud;
-pub use slack::load as load_slack;
+pub use jumpcloud::{load as load_jumpcloud, load_from as load_jumpcloud_from};
+pub use slack::{load as load_slack, load_from as load_slack_from};
+pub use store::{Fs, Snapshot, Store};
 
 /// A loaded input: the data, where it came from, and what could not be verified.
 #[derive(Debug)]

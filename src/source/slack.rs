@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
+use super::store::{Fs, Store};
 use super::wire::{non_empty, opt_bool, opt_count, opt_string, timestamp};
 use super::{Error, Loaded};
 use crate::model::{Email, ScimVersion, SlackListing, SlackUser};
@@ -296,20 +297,16 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
 }
 
 /// The files named by the `--slack` arguments, with whether each came from a directory.
-fn expand(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Error> {
+fn expand(store: &dyn Store, paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Error> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
+        if store.is_dir(path)? {
             let dir = ["users", "Users"]
                 .iter()
                 .map(|s| path.join(s))
-                .find(|p| p.is_dir())
+                .find(|p| store.dir_exists(p))
                 .unwrap_or_else(|| path.clone());
-            let found = files::list(&dir, &["json"])?;
+            let found = store.list(&dir, &["json"])?;
             if found.is_empty() {
                 return Err(wrong(&dir, "a directory without .json files"));
             }
@@ -321,11 +318,16 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Error> {
     Ok(out)
 }
 
-/// Loads every `--slack` path as one listing and checks its paging.
+/// Loads every `--slack` path from the file system as one listing and checks its paging.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded<SlackListing>, Error> {
-    let items = expand(paths)?;
+    load_from(&Fs, paths)
+}
+
+/// Loads every path of `store` as one listing and checks its paging.
+pub fn load_from(store: &dyn Store, paths: &[PathBuf]) -> Result<Loaded<SlackListing>, Error> {
+    let items = expand(store, paths)?;
     let parsed = files::parallel_map(&items, |(path, _)| {
-        let bytes = files::read(path)?;
+        let bytes = store.read(path)?;
         let sum = files::hash(&bytes);
         classify(path, &bytes).map(|kind| (kind, sum))
     });
