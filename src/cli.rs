@@ -1,6 +1,9 @@
 //! The command line (clap derive): commands, flags and their help. Parsing only; `lib.rs` turns
 //! these into settings and runs them.
 
+// Doc comments here are the --help text, read in a terminal, not rendered Markdown.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
@@ -19,7 +22,21 @@ Examples:
   scimdrift audit --jumpcloud fixtures/demo/jumpcloud --slack fixtures/demo/slack
   scimdrift audit --jumpcloud users.csv --slack pages/ --format json > drift.json
   scimdrift audit --jumpcloud bundle/ --slack users-v1.json --slack-app 5e0f1a2b3c4d5e6f7a8b9c0d
-  scimdrift audit --jumpcloud bundle/ --slack pages/ --fail-on warning";
+  scimdrift audit --jumpcloud bundle/ --slack pages/ --fail-on warning
+  SLACK_SCIM_TOKEN=xoxp-… JUMPCLOUD_API_KEY=… scimdrift audit \\
+    --slack-url https://api.slack.com/scim/v2 --jumpcloud-url https://console.jumpcloud.com --save snap/";
+
+const FETCH_SLACK_EXAMPLES: &str = "\
+Examples:
+  SLACK_SCIM_TOKEN=xoxp-… scimdrift fetch slack --url https://api.slack.com/scim/v2 --out slack-snap/
+  scimdrift fetch slack --url https://api.slack.com/scim/v1 --token-file ~/.slack-token --out snap/
+  scimdrift audit --jumpcloud jc/ --slack slack-snap/";
+
+const FETCH_JUMPCLOUD_EXAMPLES: &str = "\
+Examples:
+  JUMPCLOUD_API_KEY=… scimdrift fetch jumpcloud --out jc-bundle/
+  scimdrift fetch jumpcloud --url https://console.eu.jumpcloud.com --org-id 5f1e… --api-key-file key --out jc/
+  scimdrift audit --jumpcloud jc-bundle/ --slack slack-snap/";
 
 /// Finds Slack accounts that JumpCloud offboarding missed, and reports them for people and CI.
 #[derive(Debug, Parser)]
@@ -60,17 +77,139 @@ pub enum Command {
     /// Diff JumpCloud against Slack and print the drift report.
     #[command(after_long_help = format!("{AUDIT_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Audit(AuditArgs),
+    /// Save live data as the files `audit` reads (raw API pages and a manifest). GET only.
+    #[command(subcommand)]
+    Fetch(FetchCommand),
+}
+
+/// `scimdrift fetch …`.
+#[derive(Debug, Subcommand)]
+pub enum FetchCommand {
+    /// Save Slack SCIM /Users and /Groups pages.
+    #[command(after_long_help = FETCH_SLACK_EXAMPLES)]
+    Slack(FetchSlackArgs),
+    /// Save a JumpCloud export bundle (users, applications, groups, members, bindings).
+    #[command(after_long_help = FETCH_JUMPCLOUD_EXAMPLES)]
+    Jumpcloud(FetchJumpCloudArgs),
+}
+
+/// Reading Slack live.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Slack SCIM")]
+pub struct SlackAuth {
+    /// File holding the Slack SCIM token [default: the SLACK_SCIM_TOKEN variable].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// SCIM version, when the base URL does not end in /v1 or /v2.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub scim_version: Option<ScimVersionArg>,
+    /// Users per page (Slack's maximum is 1000).
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: u32,
+}
+
+/// Reading JumpCloud live.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "JumpCloud")]
+pub struct JumpCloudAuth {
+    /// File holding the JumpCloud API key [default: the JUMPCLOUD_API_KEY variable].
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Organisation id, for multi-tenant (MTP) admins (sent as x-org-id).
+    #[arg(long, value_name = "ID")]
+    pub org_id: Option<String>,
+}
+
+/// How hard to push the APIs.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Network")]
+pub struct NetArgs {
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Client-side limit, requests per minute per service (Slack allows 1000 reads/min per org,
+    /// shared with your IdP's connector).
+    #[arg(long, default_value_t = 900, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rpm: u32,
+    /// Per-request timeout, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Times to re-read a listing that changes while it is paged before giving up.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub max_rereads: u32,
+    /// Retries of one request after a 5xx or a transport error (429s are waited out apart).
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub max_retries: u32,
+}
+
+/// `scimdrift fetch slack`.
+#[derive(Debug, Args)]
+pub struct FetchSlackArgs {
+    /// SCIM base URL (https://api.slack.com/scim/v2; http only to loopback).
+    #[arg(long, value_name = "SCIM_BASE")]
+    pub url: String,
+    /// Directory to create (must not exist, or be empty); written whole or not at all.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Do not fetch /Groups.
+    #[arg(long)]
+    pub no_groups: bool,
+    /// Credentials and paging.
+    #[command(flatten)]
+    pub auth: SlackAuth,
+    /// Concurrency, rate limit, timeouts.
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// `scimdrift fetch jumpcloud`.
+#[derive(Debug, Args)]
+pub struct FetchJumpCloudArgs {
+    /// API base URL.
+    #[arg(
+        long,
+        value_name = "BASE",
+        default_value = "https://console.jumpcloud.com"
+    )]
+    pub url: String,
+    /// Directory to create (must not exist, or be empty); written whole or not at all.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Slack connector application id (repeatable); recorded in the manifest. Default: found by
+    /// name, label or ACS URL.
+    #[arg(long = "slack-app", value_name = "ID")]
+    pub slack_apps: Vec<String>,
+    /// Credentials.
+    #[command(flatten)]
+    pub auth: JumpCloudAuth,
+    /// Concurrency, rate limit, timeouts.
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 /// `scimdrift audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// JumpCloud export: bundle directory, users page or array (.json), or CSV.
-    #[arg(long, value_name = "PATH")]
-    pub jumpcloud: PathBuf,
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "jumpcloud_url",
+        conflicts_with = "jumpcloud_url"
+    )]
+    pub jumpcloud: Option<PathBuf>,
+    /// Read JumpCloud live from this API base (https://console.jumpcloud.com).
+    #[arg(long, value_name = "BASE")]
+    pub jumpcloud_url: Option<String>,
     /// Slack SCIM /Users listing: pages, a directory of pages, or a bare array; repeatable.
-    #[arg(long, value_name = "PATH", required = true, num_args = 1.., action = ArgAction::Append)]
+    #[arg(long, value_name = "PATH", num_args = 1.., action = ArgAction::Append, required_unless_present = "slack_url", conflicts_with = "slack_url")]
     pub slack: Vec<PathBuf>,
+    /// Read Slack live from this SCIM base URL (https://api.slack.com/scim/v2).
+    #[arg(long, value_name = "SCIM_BASE")]
+    pub slack_url: Option<String>,
+    /// Keep what was read live: DIR/slack and DIR/jumpcloud, as `fetch` writes them.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
     /// Lowest severity that makes the exit status 1 [default: error, or `fail_on` in the config].
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
@@ -86,6 +225,24 @@ pub struct AuditArgs {
     /// Check entitlement against this JumpCloud application (Slack connector) only.
     #[arg(long, value_name = "ID")]
     pub slack_app: Option<String>,
+    /// Slack credentials and paging, for `--slack-url`.
+    #[command(flatten)]
+    pub slack_auth: SlackAuth,
+    /// JumpCloud credentials, for `--jumpcloud-url`.
+    #[command(flatten)]
+    pub jumpcloud_auth: JumpCloudAuth,
+    /// Concurrency, rate limit, timeouts.
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// `--scim-version` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScimVersionArg {
+    /// SCIM 1.1 (`/scim/v1`).
+    V1,
+    /// SCIM 2.0 (`/scim/v2`).
+    V2,
 }
 
 /// Report formats.

@@ -12,6 +12,15 @@ pub enum Error {
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::Error),
+    /// A live read failed.
+    #[error(transparent)]
+    Remote(#[from] crate::remote::Error),
+    /// No usable credential.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] io::Error),
     /// `--slack-app` names an unknown application.
     #[error(transparent)]
     UnknownApp(#[from] crate::analysis::UnknownApp),

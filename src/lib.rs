@@ -8,15 +8,18 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod live;
 pub mod model;
+pub mod remote;
 pub mod render;
 pub mod report;
+pub mod secret;
 pub mod source;
 
 use std::io::{IsTerminal, Write};
 
 use crate::analysis::{Policy, Severity};
-use crate::cli::{AuditArgs, Cli, ColorChoice, Command, GlobalArgs};
+use crate::cli::{AuditArgs, Cli, ColorChoice, Command, FetchCommand, GlobalArgs};
 pub use crate::error::Error;
 use crate::report::{ExitStatus, InputInfo, JumpCloudInput, Report, SlackInput};
 use crate::source::{InputDigest, Loaded};
@@ -30,9 +33,19 @@ pub fn init_logging(global: &GlobalArgs) {
         (_, 2) => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
+    // Our own events at the chosen level; dependencies only when they warn.
+    let deps = if global.quiet > 0 { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::new(format!(
+        "{deps},scimdrift={}",
+        level.as_str().to_ascii_lowercase()
+    ));
+    let ansi = std::io::stderr().is_terminal()
+        && global.color != ColorChoice::Never
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(level)
+        .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_target(false)
         .without_time()
         .try_init();
@@ -42,12 +55,14 @@ pub fn init_logging(global: &GlobalArgs) {
 pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
     match &cli.command {
         Command::Audit(args) => audit(&cli.global, args),
+        Command::Fetch(FetchCommand::Slack(args)) => live::fetch_slack(&cli.global, args),
+        Command::Fetch(FetchCommand::Jumpcloud(args)) => live::fetch_jumpcloud(&cli.global, args),
     }
 }
 
-/// The report's timestamp: `SOURCE_DATE_EPOCH` when set (reproducible builds of reports),
-/// else now.
-fn now() -> jiff::Timestamp {
+/// The time stamped on reports and snapshots: `SOURCE_DATE_EPOCH` when set (reproducible
+/// reports), else now.
+pub fn now() -> jiff::Timestamp {
     std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
@@ -96,6 +111,42 @@ fn completeness<T>(
     Ok(false)
 }
 
+/// `--jumpcloud PATH`, or a live read of `--jumpcloud-url` (saved with `--save`).
+fn load_jumpcloud_input(
+    global: &GlobalArgs,
+    args: &AuditArgs,
+) -> Result<Loaded<model::JumpCloud>, Error> {
+    if let Some(url) = &args.jumpcloud_url {
+        let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, &[])?;
+        if let Some(dir) = &args.save {
+            live::save(&live.snapshot, &live::save_dir(dir, "jumpcloud"))?;
+        }
+        let root = live.snapshot.root().to_path_buf();
+        return Ok(source::load_jumpcloud_from(&live.snapshot, &root)?);
+    }
+    let path = args
+        .jumpcloud
+        .as_deref()
+        .unwrap_or(std::path::Path::new("."));
+    Ok(source::load_jumpcloud(path)?)
+}
+
+/// `--slack PATH…`, or a live read of `--slack-url` (saved with `--save`).
+fn load_slack_input(
+    global: &GlobalArgs,
+    args: &AuditArgs,
+) -> Result<Loaded<model::SlackListing>, Error> {
+    if let Some(url) = &args.slack_url {
+        let live = live::read_slack(global, url, &args.slack_auth, &args.net, false)?;
+        if let Some(dir) = &args.save {
+            live::save(&live.snapshot, &live::save_dir(dir, "slack"))?;
+        }
+        let root = live.snapshot.root().to_path_buf();
+        return Ok(source::load_slack_from(&live.snapshot, &[root])?);
+    }
+    Ok(source::load_slack(&args.slack)?)
+}
+
 fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
     let config = config::load(global.config.as_deref())?;
     let scim_enabled_at = match &args.scim_enabled_at {
@@ -118,8 +169,8 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
         .unwrap_or(Severity::Error);
 
     let (jc, slack) = std::thread::scope(|scope| {
-        let jc = scope.spawn(|| source::load_jumpcloud(&args.jumpcloud));
-        let slack = source::load_slack(&args.slack);
+        let jc = scope.spawn(|| load_jumpcloud_input(global, args));
+        let slack = load_slack_input(global, args);
         let jc = jc
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

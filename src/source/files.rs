@@ -79,6 +79,11 @@ pub(super) fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// The hex SHA-256 of `bytes` (as `sha256sum` prints it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&hash(bytes))
+}
+
 fn hex(bytes: &[u8; 32]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {

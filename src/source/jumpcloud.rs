@@ -542,6 +542,64 @@ fn graph_targets(
     Ok(targets)
 }
 
+/// Reads the v1 applications pages of `dir`, checked against `totalCount`.
+fn load_applications(
+    store: &dyn Store,
+    dir: &Path,
+    out: &mut Loaded<JumpCloud>,
+) -> Result<Vec<JcApp>, Error> {
+    let mut pages = Vec::new();
+    for path in store.list(dir, &["json"])? {
+        let records = read_records::<WireApp>(store, &path, &mut out.digest)?;
+        let mut apps = Vec::with_capacity(records.items.len());
+        for (i, w) in records.items.into_iter().enumerate() {
+            let sp_url = w.sp_url();
+            let id =
+                first_of([w.underscore_id, w.id, w.pascal_id]).ok_or_else(|| Error::Record {
+                    path: path.clone(),
+                    record: format!("results[{i}]"),
+                    problem: "application has no _id/id/Id".to_owned(),
+                })?;
+            apps.push(JcApp {
+                id,
+                name: non_empty(w.name),
+                display_name: non_empty(w.display_name),
+                display_label: non_empty(w.display_label),
+                sp_url,
+            });
+        }
+        pages.push((
+            path,
+            Records {
+                total_count: records.total_count,
+                items: apps,
+            },
+        ));
+    }
+    Ok(check_v1(
+        "applications",
+        pages,
+        |a: &JcApp| a.id.as_str(),
+        out,
+    ))
+}
+
+/// The applications listing of a bundle folder (for `fetch jumpcloud`, which needs to know the
+/// Slack connectors before it fetches their users).
+pub fn applications_from(
+    store: &dyn Store,
+    dir: &Path,
+) -> Result<(Vec<JcApp>, Vec<String>), Error> {
+    let mut out = Loaded {
+        data: JumpCloud::default(),
+        digest: InputDigest::new(&[dir.to_path_buf()]),
+        problems: Vec::new(),
+        notices: Vec::new(),
+    };
+    let apps = load_applications(store, dir, &mut out)?;
+    Ok((apps, out.problems))
+}
+
 fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> Result<(), Error> {
     let manifest = root.join("manifest.json");
     if store.file_exists(&manifest) {
@@ -560,36 +618,7 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
 
     let apps_dir = root.join("applications");
     if store.dir_exists(&apps_dir) {
-        let mut pages = Vec::new();
-        for path in store.list(&apps_dir, &["json"])? {
-            let records = read_records::<WireApp>(store, &path, &mut out.digest)?;
-            let mut apps = Vec::with_capacity(records.items.len());
-            for (i, w) in records.items.into_iter().enumerate() {
-                let sp_url = w.sp_url();
-                let id = first_of([w.underscore_id, w.id, w.pascal_id]).ok_or_else(|| {
-                    Error::Record {
-                        path: path.clone(),
-                        record: format!("results[{i}]"),
-                        problem: "application has no _id/id/Id".to_owned(),
-                    }
-                })?;
-                apps.push(JcApp {
-                    id,
-                    name: non_empty(w.name),
-                    display_name: non_empty(w.display_name),
-                    display_label: non_empty(w.display_label),
-                    sp_url,
-                });
-            }
-            pages.push((
-                path,
-                Records {
-                    total_count: records.total_count,
-                    items: apps,
-                },
-            ));
-        }
-        out.data.applications = check_v1("applications", pages, |a: &JcApp| a.id.as_str(), out);
+        out.data.applications = load_applications(store, &apps_dir, out)?;
         for sub in store.subdirs(&apps_dir)? {
             let users_dir = sub.join("users");
             if !store.dir_exists(&users_dir) {

@@ -12,8 +12,8 @@ mod wire;
 
 use std::path::PathBuf;
 
-pub use files::InputDigest;
-pub use jumpcloud::{load as load_jumpcloud, load_from as load_jumpcloud_from};
+pub use files::{InputDigest, sha256_hex};
+pub use jumpcloud::{applications_from, load as load_jumpcloud, load_from as load_jumpcloud_from};
 pub use slack::{load as load_slack, load_from as load_slack_from};
 pub use store::{Fs, Snapshot, Store};
 

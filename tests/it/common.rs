@@ -48,13 +48,22 @@ impl std::fmt::Debug for Run {
 }
 
 /// Runs `scimdrift` with `args` in `dir` (the repository root when `None`), with no config
-/// file, colour or clock surprises from the environment.
+/// file, colour, credential or clock surprises from the environment.
 pub fn run_in(dir: Option<&Path>, args: &[&str]) -> Run {
+    run_env(dir, args, &[])
+}
+
+/// [`run_in`] with extra environment variables.
+pub fn run_env(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_scimdrift"))
         .args(args)
         .current_dir(dir.map_or_else(root, Path::to_path_buf))
         .env_remove("NO_COLOR")
+        .env_remove("SLACK_SCIM_TOKEN")
+        .env_remove("JUMPCLOUD_API_KEY")
         .env("SOURCE_DATE_EPOCH", "1764000000")
+        .env("SCIMDRIFT_TEST_NO_RETRY_DELAY", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("run scimdrift");
     Run {

@@ -10,4 +10,11 @@ mod audit_codes;
 mod audit_exit;
 mod bad_input;
 mod demo;
+mod emulator;
+mod fetch;
+mod peer;
 mod shapes;
+
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;

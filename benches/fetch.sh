@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Benchmark: `scimdrift fetch slack` of N users from the local Slack emulator with added latency.
+# Prints wall time, requests, 429s, and the ideal time requests x latency / concurrency.
+# Usage: benches/fetch.sh [USERS=100000] [LATENCY_MS=50] [CONCURRENCY=4]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+users=${1:-100000}; latency=${2:-50}; conc=${3:-4}
+
+cargo build --release --quiet --bin scimdrift --example slack-emulator
+work=$(mktemp -d); trap 'kill $emu 2>/dev/null || true; rm -rf "$work"' EXIT
+target/release/examples/slack-emulator --users "$users" --latency-ms "$latency" > "$work/emu.out" &
+emu=$!
+for _ in $(seq 1 600); do grep -q "http://" "$work/emu.out" 2>/dev/null && break; sleep 0.1; done
+base=$(grep -o 'http://[^ ]*/scim/v2' "$work/emu.out" | head -1)
+
+start=$(date +%s.%N)
+SLACK_SCIM_TOKEN=xoxp-emulator target/release/scimdrift fetch slack --url "$base" \
+  --out "$work/snap" --no-groups --concurrency "$conc" 2> "$work/fetch.err"
+end=$(date +%s.%N)
+
+summary=$(grep 'saved' "$work/fetch.err")
+requests=$(sed -E 's/.*\(([0-9]+) request.*/\1/' <<< "$summary")
+limited=$(sed -E 's/.* ([0-9]+) rate-limited.*/\1/' <<< "$summary")
+python3 - "$start" "$end" "$requests" "$limited" "$latency" "$conc" "$users" <<'PY'
+import sys
+start, end, req, lim, lat, conc, users = sys.argv[1:]
+wall = float(end) - float(start); req = int(req); ideal = req * int(lat) / 1000 / int(conc)
+print(f"fetch slack: {users} users, {lat} ms latency, concurrency {conc}")
+print(f"  wall {wall:.2f} s, {req} requests, {lim} x 429")
+print(f"  requests x latency / concurrency = {ideal:.2f} s; wall / ideal = {wall / ideal:.2f}")
+PY

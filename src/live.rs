@@ -1,0 +1,303 @@
+//! The live side of the commands: credentials, clients, the async runtime, progress bars and
+//! manifests for `fetch slack`, `fetch jumpcloud` and `audit --slack-url/--jumpcloud-url`.
+//!
+//! Owns no protocol logic (that is `remote`) and no parsing (that is `source`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use crate::cli::{
+    FetchJumpCloudArgs, FetchSlackArgs, GlobalArgs, JumpCloudAuth, NetArgs, ScimVersionArg,
+    SlackAuth,
+};
+use crate::error::Error;
+use crate::model::ScimVersion;
+use crate::remote::jumpcloud::{JumpCloudCounts, JumpCloudFetch};
+use crate::remote::retry::RetryPolicy;
+use crate::remote::slack::{SlackCounts, SlackFetch};
+use crate::remote::{self, BaseUrl, Client, NetOptions, Stats};
+use crate::report::ExitStatus;
+use crate::secret::Secret;
+use crate::source::{Snapshot, sha256_hex};
+
+/// What a live read brought back.
+#[derive(Debug)]
+pub struct Live<C> {
+    /// The raw pages, manifest included.
+    pub snapshot: Snapshot,
+    /// Counts for the summary.
+    pub counts: C,
+    /// Requests, 429s and retries.
+    pub requests: u64,
+    /// 429 answers received.
+    pub rate_limited: u64,
+    /// Retries after 5xx or transport errors.
+    pub retries: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+fn options(net: &NetArgs) -> NetOptions {
+    let mut retry = RetryPolicy {
+        max_retries: net.max_retries,
+        ..RetryPolicy::default()
+    };
+    // Test knob (like cargo's and uv's): no backoff sleeps, so fault tests run fast.
+    if std::env::var_os("SCIMDRIFT_TEST_NO_RETRY_DELAY").is_some() {
+        retry.base = Duration::from_millis(1);
+        retry.cap = Duration::from_millis(5);
+    }
+    NetOptions {
+        concurrency: usize::from(net.concurrency),
+        per_minute: net.max_rpm,
+        burst: net.max_rpm,
+        timeout: Duration::from_secs(net.timeout),
+        retry,
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+}
+
+/// A progress bar on stderr when it is a terminal and neither `-q` nor `-v` is given.
+fn progress(global: &GlobalArgs, label: &'static str) -> ProgressBar {
+    if global.quiet > 0 || global.verbose > 0 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} pages {elapsed}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(label);
+    bar
+}
+
+fn scim_version(base: &BaseUrl, flag: Option<ScimVersionArg>) -> Result<ScimVersion, Error> {
+    match (flag, base.last_segment()) {
+        (Some(ScimVersionArg::V1), _) | (None, Some("v1")) => Ok(ScimVersion::V1),
+        (Some(ScimVersionArg::V2), _) | (None, Some("v2")) => Ok(ScimVersion::V2),
+        (None, _) => Err(Error::Usage {
+            flag: "--scim-version",
+            problem: format!(
+                "cannot tell the SCIM version from {} (it does not end in /v1 or /v2); pass --scim-version",
+                base.as_str()
+            ),
+        }),
+    }
+}
+
+fn file_list(snapshot: &Snapshot) -> Vec<serde_json::Value> {
+    snapshot
+        .files()
+        .map(|(path, bytes)| {
+            json!({"path": path.to_string_lossy().replace('\\', "/"),
+                   "sha256": sha256_hex(bytes), "bytes": bytes.len()})
+        })
+        .collect()
+}
+
+fn stats_of(stats: &Stats) -> (u64, u64, u64) {
+    (
+        stats.requests.load(Ordering::Relaxed),
+        stats.rate_limited.load(Ordering::Relaxed),
+        stats.retries.load(Ordering::Relaxed),
+    )
+}
+
+/// Reads Slack `/Users` (and `/Groups`) from `url` into a snapshot with its manifest.
+pub fn read_slack(
+    global: &GlobalArgs,
+    url: &str,
+    auth: &SlackAuth,
+    net: &NetArgs,
+    groups: bool,
+) -> Result<Live<SlackCounts>, Error> {
+    let base = BaseUrl::parse(url)?;
+    let version = scim_version(&base, auth.scim_version)?;
+    let token = Secret::load(
+        "Slack SCIM token",
+        "SLACK_SCIM_TOKEN",
+        "--token-file",
+        auth.token_file.as_deref(),
+    )?;
+    let client = Client::slack(base.clone(), &token, &options(net))?;
+    let opts = SlackFetch {
+        version,
+        page_size: auth.page_size,
+        concurrency: usize::from(net.concurrency),
+        max_rereads: net.max_rereads,
+        groups,
+    };
+    let mut snapshot = Snapshot::new(base.as_str());
+    let bar = progress(global, "Slack");
+    let started = Instant::now();
+    let counts = runtime()?.block_on(remote::slack::fetch(&client, &opts, &mut snapshot, &bar))?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let manifest = json!({
+        "format": "scimdrift-slack-snapshot/1",
+        "base_url": base.as_str(),
+        "scim_version": version.as_str(),
+        "captured_at": crate::now().to_string(),
+        "page_size": auth.page_size,
+        "counts": {"users": counts.users, "groups": counts.groups},
+        "files": file_list(&snapshot),
+    });
+    snapshot.insert("manifest.json", pretty(&manifest));
+    let (requests, rate_limited, retries) = stats_of(&client.stats);
+    Ok(Live {
+        snapshot,
+        counts,
+        requests,
+        rate_limited,
+        retries,
+        elapsed,
+    })
+}
+
+/// Reads a JumpCloud bundle from `url` into a snapshot with its manifest.
+pub fn read_jumpcloud(
+    global: &GlobalArgs,
+    url: &str,
+    auth: &JumpCloudAuth,
+    net: &NetArgs,
+    slack_apps: &[String],
+) -> Result<Live<JumpCloudCounts>, Error> {
+    let base = BaseUrl::parse(url)?;
+    let key = Secret::load(
+        "JumpCloud API key",
+        "JUMPCLOUD_API_KEY",
+        "--api-key-file",
+        auth.api_key_file.as_deref(),
+    )?;
+    let client = Client::jumpcloud(base.clone(), &key, auth.org_id.as_deref(), &options(net))?;
+    let opts = JumpCloudFetch {
+        concurrency: usize::from(net.concurrency),
+        max_rereads: net.max_rereads,
+        slack_app_ids: slack_apps.to_vec(),
+        org_id: auth.org_id.clone(),
+    };
+    let mut snapshot = Snapshot::new(base.as_str());
+    let bar = progress(global, "JumpCloud");
+    let started = Instant::now();
+    let counts = runtime()?.block_on(remote::jumpcloud::fetch(
+        &client,
+        &opts,
+        &mut snapshot,
+        &bar,
+    ))?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let mut manifest = json!({
+        "format": "jc-export-bundle/1",
+        "org_id": auth.org_id,
+        "base_url": base.as_str(),
+        "captured_at": crate::now().to_string(),
+        "producer": "scimdrift",
+        "counts": {"users": counts.users, "applications": counts.applications,
+                   "groups": counts.groups, "slack_apps_fetched": counts.slack_apps},
+        "files": file_list(&snapshot),
+    });
+    if !slack_apps.is_empty() {
+        manifest["slack_app_ids"] = json!(slack_apps);
+    }
+    snapshot.insert("manifest.json", pretty(&manifest));
+    let (requests, rate_limited, retries) = stats_of(&client.stats);
+    Ok(Live {
+        snapshot,
+        counts,
+        requests,
+        rate_limited,
+        retries,
+        elapsed,
+    })
+}
+
+fn pretty(value: &serde_json::Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(value).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+fn say(global: &GlobalArgs, line: &str) {
+    if global.quiet == 0 {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+/// Writes a snapshot and says so.
+pub fn save(snapshot: &Snapshot, dir: &Path) -> Result<(), Error> {
+    snapshot.write_to(dir).map_err(Error::from)
+}
+
+fn traffic<C>(live: &Live<C>) -> String {
+    format!(
+        "{} request(s), {} rate-limited (429), {} retried, {:.1} s",
+        live.requests,
+        live.rate_limited,
+        live.retries,
+        live.elapsed.as_secs_f64()
+    )
+}
+
+/// `scimdrift fetch slack`.
+pub fn fetch_slack(global: &GlobalArgs, args: &FetchSlackArgs) -> Result<ExitStatus, Error> {
+    let live = read_slack(global, &args.url, &args.auth, &args.net, !args.no_groups)?;
+    save(&live.snapshot, &args.out)?;
+    let groups = live
+        .counts
+        .groups
+        .map_or_else(String::new, |g| format!(" and {g} group(s)"));
+    say(
+        global,
+        &format!(
+            "scimdrift: saved {} Slack user(s){groups} to {} ({})",
+            live.counts.users,
+            args.out.display(),
+            traffic(&live)
+        ),
+    );
+    Ok(ExitStatus::Clean)
+}
+
+/// `scimdrift fetch jumpcloud`.
+pub fn fetch_jumpcloud(
+    global: &GlobalArgs,
+    args: &FetchJumpCloudArgs,
+) -> Result<ExitStatus, Error> {
+    let live = read_jumpcloud(global, &args.url, &args.auth, &args.net, &args.slack_apps)?;
+    save(&live.snapshot, &args.out)?;
+    say(
+        global,
+        &format!(
+            "scimdrift: saved {} JumpCloud user(s), {} group(s), {} application(s) (Slack connectors: {}) to {} ({})",
+            live.counts.users,
+            live.counts.groups,
+            live.counts.applications,
+            if live.counts.slack_apps.is_empty() {
+                "none found".to_owned()
+            } else {
+                live.counts.slack_apps.join(", ")
+            },
+            args.out.display(),
+            traffic(&live)
+        ),
+    );
+    Ok(ExitStatus::Clean)
+}
+
+/// Where `audit --save DIR` puts each side.
+pub fn save_dir(dir: &Path, side: &str) -> PathBuf {
+    dir.join(side)
+}

@@ -1,0 +1,272 @@
+//! Fetching a JumpCloud export bundle (DESIGN §2 layout) from the v1 and v2 APIs.
+//!
+//! v1 listings (`/api/systemusers`, `/api/applications`) page with `limit=100&skip=N&sort=_id`
+//! and are checked against `totalCount`; v2 listings are bare arrays paged until an *empty* page
+//! (a short page is not the end, `reference/jumpcloud.md` §3.1).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use serde::Deserialize;
+
+use super::{Client, Error, bounded};
+use crate::analysis::connectors;
+use crate::model::JumpCloud;
+use crate::source::{Snapshot, applications_from};
+
+/// v1 and v2 page size (JumpCloud's maximum).
+const LIMIT: u64 = 100;
+
+/// What `fetch` needs beyond the client.
+#[derive(Clone, Debug)]
+pub struct JumpCloudFetch {
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Whole re-reads allowed when a v1 listing moves.
+    pub max_rereads: u32,
+    /// Slack connector ids given on the command line (recorded in the manifest).
+    pub slack_app_ids: Vec<String>,
+    /// `x-org-id`, recorded in the manifest.
+    pub org_id: Option<String>,
+}
+
+/// Counts of a fetch.
+#[derive(Clone, Debug, Default)]
+pub struct JumpCloudCounts {
+    /// Users.
+    pub users: u64,
+    /// Applications.
+    pub applications: u64,
+    /// User groups.
+    pub groups: u64,
+    /// The Slack connectors whose users were fetched.
+    pub slack_apps: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct V1Head {
+    #[serde(rename = "totalCount")]
+    total_count: Option<u64>,
+    #[serde(default)]
+    results: Vec<Ids>,
+}
+
+#[derive(Deserialize)]
+struct Ids {
+    #[serde(rename = "_id")]
+    underscore_id: Option<String>,
+    id: Option<String>,
+}
+
+impl Ids {
+    fn id(self) -> Option<String> {
+        self.underscore_id.or(self.id)
+    }
+}
+
+fn body_error(path: &str, source: serde_json::Error) -> Error {
+    Error::Body {
+        service: "JumpCloud",
+        path: path.to_owned(),
+        source,
+    }
+}
+
+async fn v1_page(
+    client: Client,
+    path: String,
+) -> Result<(Vec<u8>, Option<u64>, Vec<Option<String>>), Error> {
+    let body = client.get(&path).await?;
+    let head: V1Head = serde_json::from_slice(&body).map_err(|e| body_error(&path, e))?;
+    let ids = head.results.into_iter().map(Ids::id).collect();
+    Ok((body, head.total_count, ids))
+}
+
+/// Reads a v1 listing whole and consistent; returns `(skip, body)` pages and the total.
+async fn v1_listing(
+    client: &Client,
+    endpoint: &str,
+    opts: &JumpCloudFetch,
+    progress: &ProgressBar,
+) -> Result<(Vec<(u64, Vec<u8>)>, u64), Error> {
+    let url = |skip: u64| format!("{endpoint}?limit={LIMIT}&skip={skip}&sort=_id");
+    let mut last = String::new();
+    for attempt in 0..=opts.max_rereads {
+        let (body, total, ids) = v1_page(client.clone(), url(0)).await?;
+        progress.inc(1);
+        let total = total.unwrap_or(ids.len() as u64);
+        let mut pages = vec![(0u64, body, Some(total), ids)];
+        let jobs: Vec<_> = (LIMIT..total)
+            .step_by(usize::try_from(LIMIT).unwrap_or(100))
+            .map(|skip| {
+                let (client, path, progress) = (client.clone(), url(skip), progress.clone());
+                async move {
+                    let page = v1_page(client, path).await;
+                    progress.inc(1);
+                    page.map(|(b, t, i)| (skip, b, t, i))
+                }
+            })
+            .collect();
+        pages.extend(bounded(opts.concurrency, jobs).await?);
+        let mut seen = HashSet::new();
+        let mut problem = None;
+        let mut held = 0u64;
+        for (skip, _, page_total, ids) in &pages {
+            held += ids.len() as u64;
+            if *page_total != Some(total) {
+                problem = Some(format!("totalCount moved from {total} to {page_total:?}"));
+            } else if (ids.len() as u64) < LIMIT && skip + LIMIT < total {
+                problem = Some(format!(
+                    "the page at skip {skip} is short ({} rows)",
+                    ids.len()
+                ));
+            } else if let Some(dup) = ids.iter().flatten().find(|id| !seen.insert(id.as_str())) {
+                problem = Some(format!("{dup} appeared on two pages"));
+            }
+            if problem.is_some() {
+                break;
+            }
+        }
+        if problem.is_none() && held != total {
+            problem = Some(format!(
+                "the pages hold {held} records but totalCount is {total}"
+            ));
+        }
+        match problem {
+            None => {
+                return Ok((
+                    pages.into_iter().map(|(s, b, _, _)| (s, b)).collect(),
+                    total,
+                ));
+            }
+            Some(p) => {
+                tracing::warn!(
+                    "{endpoint} changed while it was paged ({p}); reading it again ({} of {})",
+                    attempt + 1,
+                    opts.max_rereads
+                );
+                last = p;
+            }
+        }
+    }
+    Err(Error::Unstable {
+        what: format!("JumpCloud {endpoint}"),
+        attempts: opts.max_rereads + 1,
+        problem: last,
+    })
+}
+
+/// Reads a v2 listing page by page until an empty page; returns `(relative path, body)` pages
+/// and the ids of its records.
+async fn v2_listing(
+    client: Client,
+    endpoint: String,
+    folder: String,
+) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>), Error> {
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    let mut skip = 0u64;
+    let mut pages = Vec::new();
+    let mut ids = Vec::new();
+    loop {
+        let path = format!("{endpoint}{sep}limit={LIMIT}&skip={skip}");
+        let body = client.get(&path).await?;
+        let records: Vec<Ids> = serde_json::from_slice(&body).map_err(|e| body_error(&path, e))?;
+        let n = records.len() as u64;
+        ids.extend(records.into_iter().filter_map(Ids::id));
+        pages.push((format!("{folder}/skip-{skip:06}.json"), body));
+        if n == 0 {
+            return Ok((pages, ids));
+        }
+        skip += n;
+    }
+}
+
+/// Fetches the whole bundle into `snapshot`.
+pub async fn fetch(
+    client: &Client,
+    opts: &JumpCloudFetch,
+    snapshot: &mut Snapshot,
+    progress: &ProgressBar,
+) -> Result<JumpCloudCounts, Error> {
+    let mut counts = JumpCloudCounts::default();
+    let (users, total) = v1_listing(client, "/api/systemusers", opts, progress).await?;
+    counts.users = total;
+    for (skip, body) in users {
+        snapshot.insert(format!("systemusers/skip-{skip:06}.json"), body);
+    }
+    let (apps, total) = v1_listing(client, "/api/applications", opts, progress).await?;
+    counts.applications = total;
+    for (skip, body) in apps {
+        snapshot.insert(format!("applications/skip-{skip:06}.json"), body);
+    }
+
+    let (pages, group_ids) = v2_listing(
+        client.clone(),
+        "/api/v2/usergroups".to_owned(),
+        "usergroups".to_owned(),
+    )
+    .await?;
+    progress.inc(pages.len() as u64);
+    counts.groups = group_ids.len() as u64;
+    for (rel, body) in pages {
+        snapshot.insert(rel, body);
+    }
+    progress.inc_length(2 * group_ids.len() as u64);
+    let mut jobs = Vec::new();
+    for id in &group_ids {
+        for (endpoint, folder) in [
+            (
+                format!("/api/v2/usergroups/{id}/members"),
+                format!("usergroups/{id}/members"),
+            ),
+            (
+                format!("/api/v2/usergroups/{id}/associations?targets=application"),
+                format!("usergroups/{id}/associations.application"),
+            ),
+        ] {
+            let (client, progress) = (client.clone(), progress.clone());
+            jobs.push(async move {
+                let r = v2_listing(client, endpoint, folder).await;
+                progress.inc(1);
+                r
+            });
+        }
+    }
+    for (pages, _) in bounded(opts.concurrency, jobs).await? {
+        for (rel, body) in pages {
+            snapshot.insert(rel, body);
+        }
+    }
+
+    // The Slack connectors' entitled users: the ids given, else the same heuristic as audit.
+    let apps_dir = snapshot.root().join("applications");
+    let (applications, _) =
+        applications_from(snapshot, Path::new(&apps_dir)).map_err(|e| Error::Snapshot {
+            what: "JumpCloud applications listing",
+            source: Box::new(e),
+        })?;
+    let jc = JumpCloud {
+        applications,
+        ..JumpCloud::default()
+    };
+    let found = connectors::detect(&jc, &opts.slack_app_ids, None).unwrap_or_default();
+    counts.slack_apps = found.all.keys().cloned().collect();
+    let jobs: Vec<_> = counts
+        .slack_apps
+        .iter()
+        .map(|app| {
+            v2_listing(
+                client.clone(),
+                format!("/api/v2/applications/{app}/users"),
+                format!("applications/{app}/users"),
+            )
+        })
+        .collect();
+    for (pages, _) in bounded(opts.concurrency, jobs).await? {
+        for (rel, body) in pages {
+            snapshot.insert(rel, body);
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,544 @@
+//! Reading the live APIs: an HTTP client with a shared rate limiter and retries
+//! (`Retry-After`, backoff with jitter), and the fetchers that turn Slack SCIM and JumpCloud
+//! listings into a [`Snapshot`](crate::source::Snapshot) of raw page bodies.
+//!
+//! GET only. Never logs a header or a token; `-v` logs method, path, status and duration.
+
+pub mod jumpcloud;
+pub mod limiter;
+pub mod retry;
+pub mod slack;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::secret::Secret;
+use limiter::Limiter;
+use retry::{Class, Jitter, RetryPolicy};
+
+/// Why a live read failed. URLs never carry credentials (they travel in headers).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not an http(s) URL.
+    #[error("invalid URL `{url}`: {problem}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Plain HTTP to a host that is not loopback.
+    #[error(
+        "refusing plain http:// to {url}: credentials would travel unencrypted (only loopback hosts may use http)"
+    )]
+    Insecure {
+        /// The URL.
+        url: String,
+    },
+    /// 401 or 403 (or Slack's v2 answer to a bad token).
+    #[error("{service} refused the credentials: HTTP {status} {detail} on GET {path}; {hint}")]
+    Auth {
+        /// "Slack SCIM" or "JumpCloud".
+        service: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The error code or message from the body.
+        detail: String,
+        /// The path requested.
+        path: String,
+        /// The likely cause.
+        hint: &'static str,
+    },
+    /// Any other non-success status that is not retried.
+    #[error("{service} answered HTTP {status} {detail} on GET {path}")]
+    Status {
+        /// "Slack SCIM" or "JumpCloud".
+        service: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The error code or message from the body.
+        detail: String,
+        /// The path requested.
+        path: String,
+    },
+    /// Retries used up on 5xx or transport errors.
+    #[error("{service}: GET {path} failed after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// "Slack SCIM" or "JumpCloud".
+        service: &'static str,
+        /// The path requested.
+        path: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// Too many 429 answers for one request.
+    #[error("{service}: GET {path} still rate-limited after {count} 429 answers")]
+    RateLimited {
+        /// "Slack SCIM" or "JumpCloud".
+        service: &'static str,
+        /// The path requested.
+        path: String,
+        /// 429s received.
+        count: u32,
+    },
+    /// A body that is not what the API documents.
+    #[error("{service}: GET {path}: unexpected body")]
+    Body {
+        /// "Slack SCIM" or "JumpCloud".
+        service: &'static str,
+        /// The path requested.
+        path: String,
+        /// `serde_json`'s account.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The listing changed while it was paged, on every attempt.
+    #[error(
+        "{what} kept changing while it was paged ({attempts} attempts): {problem}; nothing was saved"
+    )]
+    Unstable {
+        /// Which listing.
+        what: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last inconsistency seen.
+        problem: String,
+    },
+    /// A fetched listing that the loader rejects.
+    #[error("the fetched {what} cannot be read")]
+    Snapshot {
+        /// Which listing.
+        what: &'static str,
+        /// The loader's account.
+        #[source]
+        source: Box<crate::source::Error>,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+/// Counters of one run, for logs and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests sent (retries included).
+    pub requests: AtomicU64,
+    /// 429 answers.
+    pub rate_limited: AtomicU64,
+    /// Retries after 5xx or transport errors.
+    pub retries: AtomicU64,
+}
+
+/// Knobs shared by the fetchers.
+#[derive(Clone, Copy, Debug)]
+pub struct NetOptions {
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Client-side limit, requests per minute.
+    pub per_minute: u32,
+    /// Requests allowed at once before the rate applies.
+    pub burst: u32,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+}
+
+/// A base URL checked for scheme and loopback.
+#[derive(Clone, Debug)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// Parses `raw`; plain `http://` is allowed only for loopback hosts.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::BadUrl {
+            url: raw.to_owned(),
+            problem: e.to_string(),
+        })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::BadUrl {
+                url: raw.to_owned(),
+                problem: "credentials in the URL; use the token variable or file".to_owned(),
+            });
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                let loopback = match url.host() {
+                    Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                    None => false,
+                };
+                if !loopback {
+                    return Err(Error::Insecure {
+                        url: raw.to_owned(),
+                    });
+                }
+            }
+            other => {
+                return Err(Error::BadUrl {
+                    url: raw.to_owned(),
+                    problem: format!("scheme `{other}` (expected https, or http to loopback)"),
+                });
+            }
+        }
+        let mut s = url.to_string();
+        while s.ends_with('/') {
+            s.pop();
+        }
+        Ok(Self(s))
+    }
+
+    /// The URL without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The last path segment (`v1`, `v2`, …).
+    pub fn last_segment(&self) -> Option<&str> {
+        let after_scheme = self.0.split_once("://").map_or(self.0.as_str(), |(_, r)| r);
+        after_scheme
+            .split_once('/')
+            .and_then(|(_, path)| path.rsplit('/').next())
+    }
+}
+
+/// An authenticated GET client for one service.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: BaseUrl,
+    headers: HeaderMap,
+    limiter: Arc<Limiter>,
+    policy: RetryPolicy,
+    service: &'static str,
+    auth_hint: &'static str,
+    /// Counters.
+    pub stats: Arc<Stats>,
+}
+
+fn body_detail(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        description: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(rename = "Errors")]
+        errors: Option<Errors>,
+        detail: Option<String>,
+        message: Option<String>,
+    }
+    let parsed: Option<Body> = serde_json::from_slice(body).ok();
+    let detail = parsed.and_then(|b| {
+        b.errors
+            .and_then(|e| e.description)
+            .or(b.detail)
+            .or(b.message)
+    });
+    let mut text = detail.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
+    if text.len() > 200 {
+        let mut cut = 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("({text})")
+    }
+}
+
+impl Client {
+    /// A client for `base` sending `auth` as `header` (`Authorization: Bearer …` or
+    /// `x-api-key`), plus any `extra` headers.
+    pub fn new(
+        service: &'static str,
+        auth_hint: &'static str,
+        base: BaseUrl,
+        auth: &(&'static str, String),
+        extra: &[(&'static str, String)],
+        options: &NetOptions,
+    ) -> Result<Self, Error> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in std::iter::once(auth).chain(extra) {
+            let mut v = HeaderValue::from_str(value).map_err(|_| Error::BadUrl {
+                url: base.as_str().to_owned(),
+                problem: format!("the {name} header value has characters HTTP does not allow"),
+            })?;
+            v.set_sensitive(true);
+            headers.insert(HeaderName::from_static(name), v);
+        }
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                env!("CARGO_PKG_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .timeout(options.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(Error::Client)?;
+        Ok(Self {
+            http,
+            base,
+            headers,
+            limiter: Arc::new(Limiter::new(options.per_minute, options.burst)),
+            policy: options.retry,
+            service,
+            auth_hint,
+            stats: Arc::new(Stats::default()),
+        })
+    }
+
+    /// A Slack SCIM client (`Authorization: Bearer`).
+    pub fn slack(base: BaseUrl, token: &Secret, options: &NetOptions) -> Result<Self, Error> {
+        Self::new(
+            "Slack SCIM",
+            "check the token (SLACK_SCIM_TOKEN or --token-file), that it carries the `admin` scope and its owner is still an Admin or Owner, and on Enterprise Grid that the app is installed on the org, not a workspace",
+            base,
+            &("authorization", format!("Bearer {}", token.expose())),
+            &[],
+            options,
+        )
+    }
+
+    /// A JumpCloud client (`x-api-key`, and `x-org-id` for multi-tenant admins).
+    pub fn jumpcloud(
+        base: BaseUrl,
+        key: &Secret,
+        org_id: Option<&str>,
+        options: &NetOptions,
+    ) -> Result<Self, Error> {
+        let extra: Vec<(&'static str, String)> = org_id
+            .map(|o| ("x-org-id", o.to_owned()))
+            .into_iter()
+            .collect();
+        Self::new(
+            "JumpCloud",
+            "check the API key (JUMPCLOUD_API_KEY or --api-key-file); multi-tenant admins also need --org-id",
+            base,
+            &("x-api-key", key.expose().to_owned()),
+            &extra,
+            options,
+        )
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// GETs `path` (with its query) under the base URL, retrying as the policy says.
+    pub async fn get(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let url = format!("{}{path}", self.base.as_str());
+        let mut jitter = Jitter::new(self.stats.requests.load(Ordering::Relaxed));
+        let mut failures = 0u32;
+        let mut limited = 0u32;
+        loop {
+            self.limiter.acquire().await;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let sent = self
+                .http
+                .get(&url)
+                .headers(self.headers.clone())
+                .send()
+                .await;
+            let failure = match sent {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| retry::parse_retry_after(v, jiff::Timestamp::now()));
+                    let body = resp.bytes().await;
+                    tracing::info!(
+                        "GET {path} -> {status} in {} ms",
+                        started.elapsed().as_millis()
+                    );
+                    match (retry::classify(status), body) {
+                        (Class::Success, Ok(body)) => return Ok(body.to_vec()),
+                        (Class::Success | Class::Transient, Err(e)) => e.to_string(),
+                        (Class::Transient, Ok(body)) => {
+                            format!("HTTP {status} {}", body_detail(&body))
+                        }
+                        (Class::RateLimited, _) => {
+                            limited += 1;
+                            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                            if limited > self.policy.max_429 {
+                                return Err(Error::RateLimited {
+                                    service: self.service,
+                                    path: path.to_owned(),
+                                    count: limited,
+                                });
+                            }
+                            let wait = retry::rate_limit_wait(
+                                &self.policy,
+                                retry_after,
+                                limited,
+                                jitter.next_f64(),
+                            );
+                            tracing::warn!("GET {path}: 429, waiting {wait:?} (Retry-After)");
+                            self.limiter.pause_for(wait);
+                            continue;
+                        }
+                        (class, body) => {
+                            let body = body.map(|b| b.to_vec()).unwrap_or_default();
+                            let detail = body_detail(&body);
+                            // Slack's v2 answers a bad token with 400 unsupported_version.
+                            let auth = class == Class::Auth
+                                || (status == 400 && detail.contains("unsupported_version"));
+                            return Err(if auth {
+                                Error::Auth {
+                                    service: self.service,
+                                    status,
+                                    detail,
+                                    path: path.to_owned(),
+                                    hint: self.auth_hint,
+                                }
+                            } else {
+                                Error::Status {
+                                    service: self.service,
+                                    status,
+                                    detail,
+                                    path: path.to_owned(),
+                                }
+                            });
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(
+                        "GET {path} -> transport error in {} ms",
+                        started.elapsed().as_millis()
+                    );
+                    transport_message(&e)
+                }
+            };
+            failures += 1;
+            if failures > self.policy.max_retries {
+                return Err(Error::RetriesExhausted {
+                    service: self.service,
+                    path: path.to_owned(),
+                    attempts: failures,
+                    last: failure,
+                });
+            }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            let wait = retry::backoff(&self.policy, failures, jitter.next_f64());
+            tracing::warn!("GET {path}: {failure}; retry {failures} in {wait:?}");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// A transport error's message with its causes, without the URL's query or headers.
+fn transport_message(e: &reqwest::Error) -> String {
+    let mut parts = vec![if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "transport error".to_owned()
+    }];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Runs `jobs` with at most `concurrency` at once, keeping their order; stops at the first
+/// error.
+pub(crate) async fn bounded<T, F>(concurrency: usize, jobs: Vec<F>) -> Result<Vec<T>, Error>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let n = jobs.len();
+    for (i, job) in jobs.into_iter().enumerate() {
+        let permit = Arc::clone(&semaphore);
+        set.spawn(async move {
+            let _permit = permit.acquire_owned().await;
+            (i, job.await)
+        });
+    }
+    let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None).take(n).collect();
+    while let Some(done) = set.join_next().await {
+        let (i, result) = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        match result {
+            Ok(v) => out[i] = Some(v),
+            Err(e) => {
+                set.abort_all();
+                return Err(e);
+            }
+        }
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_https_or_loopback_http() {
+        assert!(BaseUrl::parse("https://api.slack.com/scim/v2/").is_ok());
+        assert_eq!(
+            BaseUrl::parse("https://api.slack.com/scim/v2/")
+                .unwrap()
+                .last_segment(),
+            Some("v2")
+        );
+        assert!(BaseUrl::parse("http://127.0.0.1:8080/scim/v1").is_ok());
+        assert!(BaseUrl::parse("http://localhost:1/v2").is_ok());
+        assert!(BaseUrl::parse("http://[::1]:1/v2").is_ok());
+        assert!(matches!(
+            BaseUrl::parse("http://scim.example/v2"),
+            Err(Error::Insecure { .. })
+        ));
+        assert!(matches!(
+            BaseUrl::parse("http://10.0.0.1/v2"),
+            Err(Error::Insecure { .. })
+        ));
+        assert!(BaseUrl::parse("ftp://x/v2").is_err());
+        assert!(BaseUrl::parse("https://user:pw@x/v2").is_err());
+        assert!(BaseUrl::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn error_details_from_both_slack_shapes_and_jumpcloud() {
+        assert_eq!(
+            body_detail(br#"{"Errors":{"description":"invalid_authentication","code":401}}"#),
+            "(invalid_authentication)"
+        );
+        assert_eq!(
+            body_detail(br#"{"schemas":[],"detail":"no_such_user","status":404}"#),
+            "(no_such_user)"
+        );
+        assert_eq!(
+            body_detail(br#"{"message":"Unauthorized"}"#),
+            "(Unauthorized)"
+        );
+        assert_eq!(body_detail(b""), "");
+        assert_eq!(body_detail("é".repeat(300).as_bytes()).chars().count(), 103);
+    }
+}

@@ -1,0 +1,235 @@
+//! Fetching Slack SCIM `/Users` (and `/Groups`) into a snapshot of raw page bodies.
+//!
+//! The first page gives `totalResults` and the page size; the other pages are fetched
+//! concurrently. A listing that moves while it is paged (totalResults changes, ids repeat, pages
+//! leave gaps) is read again, and if it never holds still nothing is saved.
+
+use std::collections::{BTreeMap, HashSet};
+
+use indicatif::ProgressBar;
+use serde::Deserialize;
+
+use super::{Client, Error, bounded};
+use crate::model::ScimVersion;
+use crate::source::Snapshot;
+
+/// What `fetch` needs beyond the client.
+#[derive(Clone, Debug)]
+pub struct SlackFetch {
+    /// SCIM version of the base URL.
+    pub version: ScimVersion,
+    /// `count` per page (Slack caps it at 1000).
+    pub page_size: u32,
+    /// Pages in flight at once.
+    pub concurrency: usize,
+    /// Whole re-reads allowed when the listing moves.
+    pub max_rereads: u32,
+    /// Also save `/Groups`.
+    pub groups: bool,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "totalResults")]
+    total_results: Option<u64>,
+    #[serde(rename = "startIndex")]
+    start_index: Option<u64>,
+    #[serde(rename = "Resources", default)]
+    resources: Vec<IdOnly>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<String>,
+}
+
+struct Page {
+    start: u64,
+    body: Vec<u8>,
+    total: Option<u64>,
+    ids: Vec<Option<String>>,
+}
+
+async fn get_page(
+    client: Client,
+    resource: &'static str,
+    start: u64,
+    count: u32,
+) -> Result<Page, Error> {
+    let path = format!("/{resource}?startIndex={start}&count={count}");
+    let body = client.get(&path).await?;
+    let head: Head = serde_json::from_slice(&body).map_err(|source| Error::Body {
+        service: "Slack SCIM",
+        path: path.clone(),
+        source,
+    })?;
+    if let Some(echo) = head.start_index
+        && echo != start
+    {
+        tracing::warn!("GET {path}: server answered startIndex {echo}");
+    }
+    Ok(Page {
+        start,
+        total: head.total_results,
+        ids: head.resources.into_iter().map(|r| r.id).collect(),
+        body,
+    })
+}
+
+/// Reads a whole listing once; `Err(problem)` when it moved while being paged.
+async fn read_once(
+    client: &Client,
+    resource: &'static str,
+    opts: &SlackFetch,
+    progress: &ProgressBar,
+) -> Result<Result<Vec<Page>, String>, Error> {
+    let first = get_page(client.clone(), resource, 1, opts.page_size).await?;
+    let total = first.total.unwrap_or(first.ids.len() as u64);
+    let stride = first.ids.len() as u64;
+    if total > 0 && stride == 0 {
+        return Ok(Err(format!(
+            "the first page is empty although totalResults is {total}"
+        )));
+    }
+    let mut pages: BTreeMap<u64, Page> = BTreeMap::new();
+    progress.set_length(total.div_ceil(stride.max(1)));
+    progress.inc(1);
+    pages.insert(1, first);
+    let starts: Vec<u64> = if stride == 0 {
+        Vec::new()
+    } else {
+        (1 + stride..=total)
+            .step_by(usize::try_from(stride).unwrap_or(usize::MAX))
+            .collect()
+    };
+    let jobs: Vec<_> = starts
+        .into_iter()
+        .map(|start| {
+            let (client, progress) = (client.clone(), progress.clone());
+            let count = opts.page_size;
+            async move {
+                let page = get_page(client, resource, start, count).await;
+                progress.inc(1);
+                page
+            }
+        })
+        .collect();
+    for page in bounded(opts.concurrency, jobs).await? {
+        pages.insert(page.start, page);
+    }
+    // Fill gaps left by pages shorter than the first (servers may page unevenly).
+    loop {
+        let mut next = 1u64;
+        let mut gap = None;
+        for page in pages.values() {
+            if page.start > next {
+                gap = Some(next);
+                break;
+            }
+            next = next.max(page.start + page.ids.len() as u64);
+        }
+        let Some(start) = gap.or((next <= total).then_some(next)) else {
+            break;
+        };
+        let page = get_page(client.clone(), resource, start, opts.page_size).await?;
+        progress.inc(1);
+        if page.ids.is_empty() {
+            return Ok(Err(format!(
+                "startIndex {start} came back empty although totalResults is {total}"
+            )));
+        }
+        pages.insert(start, page);
+    }
+    let mut seen = HashSet::new();
+    for page in pages.values() {
+        if page.total != Some(total) && page.total.is_some() {
+            return Ok(Err(format!(
+                "totalResults moved from {total} to {}",
+                page.total.unwrap_or_default()
+            )));
+        }
+        for id in page.ids.iter().flatten() {
+            if !seen.insert(id.as_str()) {
+                return Ok(Err(format!("user {id} appeared on two pages")));
+            }
+        }
+    }
+    let held: usize = pages.values().map(|p| p.ids.len()).sum();
+    if held as u64 != total {
+        return Ok(Err(format!(
+            "the pages hold {held} resources but totalResults is {total}"
+        )));
+    }
+    Ok(Ok(pages.into_values().collect()))
+}
+
+/// Reads a listing until one read is consistent, at most `1 + max_rereads` times.
+async fn read_listing(
+    client: &Client,
+    resource: &'static str,
+    opts: &SlackFetch,
+    progress: &ProgressBar,
+) -> Result<Vec<Page>, Error> {
+    let mut last = String::new();
+    for attempt in 0..=opts.max_rereads {
+        progress.set_position(0);
+        match read_once(client, resource, opts, progress).await? {
+            Ok(pages) => return Ok(pages),
+            Err(problem) => {
+                tracing::warn!(
+                    "/{resource} changed while it was paged ({problem}); reading it again ({} of {})",
+                    attempt + 1,
+                    opts.max_rereads
+                );
+                last = problem;
+            }
+        }
+    }
+    Err(Error::Unstable {
+        what: format!("Slack /{resource}"),
+        attempts: opts.max_rereads + 1,
+        problem: last,
+    })
+}
+
+/// Counts of a fetch, for the manifest and the summary line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SlackCounts {
+    /// Users listed.
+    pub users: u64,
+    /// Groups listed (`None` when not fetched).
+    pub groups: Option<u64>,
+}
+
+/// Fetches `/Users` (and `/Groups`) into `snapshot` as `users/start-NNNNNNN.json` and
+/// `groups/start-NNNNNNN.json`.
+pub async fn fetch(
+    client: &Client,
+    opts: &SlackFetch,
+    snapshot: &mut Snapshot,
+    progress: &ProgressBar,
+) -> Result<SlackCounts, Error> {
+    let users = read_listing(client, "Users", opts, progress).await?;
+    let mut counts = SlackCounts {
+        users: users.iter().map(|p| p.ids.len() as u64).sum(),
+        groups: None,
+    };
+    for page in users {
+        snapshot.insert(format!("users/start-{:07}.json", page.start), page.body);
+    }
+    if opts.groups {
+        match read_listing(client, "Groups", opts, progress).await {
+            Ok(groups) => {
+                counts.groups = Some(groups.iter().map(|p| p.ids.len() as u64).sum());
+                for page in groups {
+                    snapshot.insert(format!("groups/start-{:07}.json", page.start), page.body);
+                }
+            }
+            Err(Error::Status { status: 404, .. }) => {
+                tracing::warn!("this SCIM server has no /Groups; saving users only");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(counts)
+}
