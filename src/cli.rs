@@ -26,6 +26,23 @@ Examples:
   SLACK_SCIM_TOKEN=xoxp-… JUMPCLOUD_API_KEY=… scimdrift audit \\
     --slack-url https://api.slack.com/scim/v2 --jumpcloud-url https://console.jumpcloud.com --save snap/";
 
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  scimdrift plan --jumpcloud jc/ --slack slack/ --out plan.json
+  scimdrift plan --jumpcloud jc/ --slack slack/ --out plan.json --include unknown-active --format json";
+
+const APPLY_EXAMPLES: &str = "\
+Examples:
+  scimdrift apply plan.json --slack-url https://api.slack.com/scim/v2            # dry run
+  scimdrift apply plan.json --slack-url https://api.slack.com/scim/v2 --yes      # for real
+  scimdrift apply plan.json --slack-url … --yes --journal run.jsonl              # resumable";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  scimdrift verify --plan plan.json --slack-url https://api.slack.com/scim/v2
+  scimdrift verify --emails offboarded.txt --slack-url https://api.slack.com/scim/v2
+  scimdrift verify --jumpcloud jc/ --slack-url https://api.slack.com/scim/v2 --format json";
+
 const FETCH_SLACK_EXAMPLES: &str = "\
 Examples:
   SLACK_SCIM_TOKEN=xoxp-… scimdrift fetch slack --url https://api.slack.com/scim/v2 --out slack-snap/
@@ -80,6 +97,16 @@ pub enum Command {
     /// Save live data as the files `audit` reads (raw API pages and a manifest). GET only.
     #[command(subcommand)]
     Fetch(FetchCommand),
+    /// Write plan.json: the Slack accounts to deactivate and why (same inputs as audit).
+    #[command(after_long_help = PLAN_EXAMPLES)]
+    Plan(PlanArgs),
+    /// Execute a plan: re-read, PATCH active:false, confirm, journal. Dry run without --yes.
+    #[command(after_long_help = format!("{APPLY_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Apply(ApplyArgs),
+    /// Re-read Slack for a plan, a journal, emails or JumpCloud-inactive users; exit 1 if any
+    /// is still active.
+    #[command(after_long_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
 }
 
 /// `scimdrift fetch …`.
@@ -187,9 +214,9 @@ pub struct FetchJumpCloudArgs {
     pub net: NetArgs,
 }
 
-/// `scimdrift audit`.
+/// The inputs of `audit` and `plan`: files, or live reads.
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub struct InputArgs {
     /// JumpCloud export: bundle directory, users page or array (.json), or CSV.
     #[arg(
         long,
@@ -210,15 +237,6 @@ pub struct AuditArgs {
     /// Keep what was read live: DIR/slack and DIR/jumpcloud, as `fetch` writes them.
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
-    /// Lowest severity that makes the exit status 1 [default: error, or `fail_on` in the config].
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<SeverityArg>,
-    /// Exit 0 whatever the findings (report-only jobs); input errors still exit 2.
-    #[arg(long)]
-    pub exit_zero: bool,
-    /// Report on inputs that fail the completeness checks, marked "complete": false.
-    #[arg(long)]
-    pub allow_incomplete: bool,
     /// When SCIM was switched on (2024-03-01 or RFC 3339): older unlinked accounts are legacy.
     #[arg(long, value_name = "DATE")]
     pub scim_enabled_at: Option<String>,
@@ -231,6 +249,112 @@ pub struct AuditArgs {
     /// JumpCloud credentials, for `--jumpcloud-url`.
     #[command(flatten)]
     pub jumpcloud_auth: JumpCloudAuth,
+    /// Concurrency, rate limit, timeouts.
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// `scimdrift audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Where the data comes from.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Lowest severity that makes the exit status 1 [default: error, or fail_on in the config].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// Exit 0 whatever the findings (report-only jobs); input errors still exit 2.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report on inputs that fail the completeness checks, marked "complete": false.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
+/// `scimdrift plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Where the data comes from (complete inputs only).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Where to write the plan (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also deactivate accounts of this code (only `unknown-active` is allowed).
+    #[arg(long, value_enum, value_name = "CODE")]
+    pub include: Vec<IncludeArg>,
+}
+
+/// Codes `plan --include` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IncludeArg {
+    /// Active Slack accounts no JumpCloud user matches.
+    UnknownActive,
+}
+
+/// `scimdrift apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan (from `scimdrift plan`).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// SCIM base URL (https://api.slack.com/scim/v2; http only to loopback).
+    #[arg(long, value_name = "SCIM_BASE")]
+    pub slack_url: String,
+    /// Really send the PATCHes. Without it: a dry run (GETs only).
+    #[arg(long)]
+    pub yes: bool,
+    /// Journal file (JSON Lines) [default: PLAN.journal.jsonl]; re-using it resumes a run.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Refuse plans with more actions: N, or P% of the active accounts [default: 25 and 10%].
+    #[arg(long, value_name = "N|P%")]
+    pub max_changes: Option<String>,
+    /// Refuse plans older than this (s, m, h, d).
+    #[arg(long, value_name = "AGE", default_value = "24h")]
+    pub max_plan_age: String,
+    /// How long to re-read a PATCHed account before calling it unconfirmed (s, m).
+    #[arg(long, value_name = "TIME", default_value = "30s")]
+    pub confirm_timeout: String,
+    /// Client-side write limit per minute (Slack: 180/min per endpoint, 600/min per org).
+    #[arg(long, value_name = "N", default_value_t = 170, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_writes_per_minute: u32,
+    /// File holding the Slack SCIM token [default: the SLACK_SCIM_TOKEN variable].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// SCIM version, when the base URL does not end in /v1 or /v2.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub scim_version: Option<ScimVersionArg>,
+    /// Concurrency, rate limit, timeouts.
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// `scimdrift verify`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("targets").required(true).args(["plan", "journal", "emails", "jumpcloud"])))]
+pub struct VerifyArgs {
+    /// Check the accounts of this plan.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Check the accounts of this apply journal.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Check these emails (one per line; # starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub emails: Option<PathBuf>,
+    /// Check every user this JumpCloud export says is suspended, staged or password-expired.
+    #[arg(long, value_name = "PATH")]
+    pub jumpcloud: Option<PathBuf>,
+    /// SCIM base URL (https://api.slack.com/scim/v2; http only to loopback).
+    #[arg(long, value_name = "SCIM_BASE")]
+    pub slack_url: String,
+    /// File holding the Slack SCIM token [default: the SLACK_SCIM_TOKEN variable].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// SCIM version, when the base URL does not end in /v1 or /v2.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub scim_version: Option<ScimVersionArg>,
     /// Concurrency, rate limit, timeouts.
     #[command(flatten)]
     pub net: NetArgs,

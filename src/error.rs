@@ -21,6 +21,12 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
+    /// A plan that must not be applied.
+    #[error(transparent)]
+    Refusal(#[from] crate::apply::Refusal),
+    /// The apply journal cannot be used.
+    #[error(transparent)]
+    Journal(#[from] crate::apply::journal::Error),
     /// `--slack-app` names an unknown application.
     #[error(transparent)]
     UnknownApp(#[from] crate::analysis::UnknownApp),

@@ -5,11 +5,13 @@
 //! the commands together; it holds no logic of its own beyond settings precedence and I/O.
 
 pub mod analysis;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod live;
 pub mod model;
+pub mod plan;
 pub mod remote;
 pub mod render;
 pub mod report;
@@ -19,7 +21,9 @@ pub mod source;
 use std::io::{IsTerminal, Write};
 
 use crate::analysis::{Policy, Severity};
-use crate::cli::{AuditArgs, Cli, ColorChoice, Command, FetchCommand, GlobalArgs};
+use crate::cli::{
+    AuditArgs, Cli, ColorChoice, Command, FetchCommand, GlobalArgs, InputArgs, PlanArgs,
+};
 pub use crate::error::Error;
 use crate::report::{ExitStatus, InputInfo, JumpCloudInput, Report, SlackInput};
 use crate::source::{InputDigest, Loaded};
@@ -57,6 +61,9 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
         Command::Audit(args) => audit(&cli.global, args),
         Command::Fetch(FetchCommand::Slack(args)) => live::fetch_slack(&cli.global, args),
         Command::Fetch(FetchCommand::Jumpcloud(args)) => live::fetch_jumpcloud(&cli.global, args),
+        Command::Plan(args) => make_plan(&cli.global, args),
+        Command::Apply(args) => apply::apply(&cli.global, args),
+        Command::Verify(args) => apply::verify::verify(&cli.global, args),
     }
 }
 
@@ -114,7 +121,7 @@ fn completeness<T>(
 /// `--jumpcloud PATH`, or a live read of `--jumpcloud-url` (saved with `--save`).
 fn load_jumpcloud_input(
     global: &GlobalArgs,
-    args: &AuditArgs,
+    args: &InputArgs,
 ) -> Result<Loaded<model::JumpCloud>, Error> {
     if let Some(url) = &args.jumpcloud_url {
         let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, &[])?;
@@ -134,7 +141,7 @@ fn load_jumpcloud_input(
 /// `--slack PATH…`, or a live read of `--slack-url` (saved with `--save`).
 fn load_slack_input(
     global: &GlobalArgs,
-    args: &AuditArgs,
+    args: &InputArgs,
 ) -> Result<Loaded<model::SlackListing>, Error> {
     if let Some(url) = &args.slack_url {
         let live = live::read_slack(global, url, &args.slack_auth, &args.net, false)?;
@@ -147,7 +154,12 @@ fn load_slack_input(
     Ok(source::load_slack(&args.slack)?)
 }
 
-fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
+/// Loads both inputs and runs the analysis: the common part of `audit` and `plan`.
+fn build_report(
+    global: &GlobalArgs,
+    args: &InputArgs,
+    allow_incomplete: bool,
+) -> Result<(Report, model::SlackListing, config::FileConfig), Error> {
     let config = config::load(global.config.as_deref())?;
     let scim_enabled_at = match &args.scim_enabled_at {
         Some(s) => Some(config::parse_instant(s).map_err(|problem| Error::Usage {
@@ -162,11 +174,6 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
         slack_app: args.slack_app.clone(),
         severity_overrides: config.severity.clone(),
     };
-    let fail_on = args
-        .fail_on
-        .map(Severity::from)
-        .or(config.fail_on)
-        .unwrap_or(Severity::Error);
 
     let (jc, slack) = std::thread::scope(|scope| {
         let jc = scope.spawn(|| load_jumpcloud_input(global, args));
@@ -184,9 +191,8 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
     );
 
     let mut notices = Vec::new();
-    let jc_complete = completeness("JumpCloud export", &jc, args.allow_incomplete, &mut notices)?;
-    let slack_complete =
-        completeness("Slack listing", &slack, args.allow_incomplete, &mut notices)?;
+    let jc_complete = completeness("JumpCloud export", &jc, allow_incomplete, &mut notices)?;
+    let slack_complete = completeness("Slack listing", &slack, allow_incomplete, &mut notices)?;
     notices.extend(jc.notices.iter().cloned());
     notices.extend(slack.notices.iter().cloned());
 
@@ -210,7 +216,77 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
         notices,
         analysis,
     };
+    Ok((report, slack.data, config))
+}
 
+/// Writes `bytes` to stdout whole.
+fn emit(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}
+
+/// `scimdrift plan`: never from incomplete inputs.
+fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> {
+    let (report, slack, _) = build_report(global, &args.input, false)?;
+    let include: Vec<analysis::FindingCode> = args
+        .include
+        .iter()
+        .map(|i| match i {
+            cli::IncludeArg::UnknownActive => analysis::FindingCode::UnknownActive,
+        })
+        .collect();
+    let plan = plan::build(&report, &slack, &include);
+    let mut bytes = serde_json::to_vec_pretty(&plan).map_err(|e| Error::Output(e.into()))?;
+    bytes.push(b'\n');
+    write_whole(&args.out, &bytes)?;
+    let mut buf = Vec::new();
+    match global.format {
+        cli::Format::Json => buf.extend_from_slice(&bytes),
+        cli::Format::Table => plan::write_table(&plan, &mut buf).map_err(Error::Output)?,
+    }
+    emit(&buf)?;
+    if global.quiet == 0 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "scimdrift: plan of {} deactivation(s) written to {}; review it, then `scimdrift apply {} --slack-url …`",
+            plan.actions.len(),
+            args.out.display(),
+            args.out.display()
+        );
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, fsynced, then renamed.
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source| {
+        Error::Source(source::Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
+    let (report, _, config) = build_report(global, &args.input, args.allow_incomplete)?;
+    let fail_on = args
+        .fail_on
+        .map(Severity::from)
+        .or(config.fail_on)
+        .unwrap_or(Severity::Error);
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     let style = render::Style {
@@ -220,10 +296,7 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
     // Rendered whole before anything reaches stdout: a failed render prints nothing.
     let mut buf = Vec::with_capacity(64 * 1024);
     render::write(&report, global.format, style, &mut buf).map_err(Error::Output)?;
-    let mut out = stdout.lock();
-    out.write_all(&buf)
-        .and_then(|()| out.flush())
-        .map_err(Error::Output)?;
+    emit(&buf)?;
     if global.quiet == 0 {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{}", render::summary_line(&report));

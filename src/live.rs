@@ -56,6 +56,8 @@ fn options(net: &NetArgs) -> NetOptions {
         concurrency: usize::from(net.concurrency),
         per_minute: net.max_rpm,
         burst: net.max_rpm,
+        writes_per_minute: 1,
+        write_burst: 1,
         timeout: Duration::from_secs(net.timeout),
         retry,
     }
@@ -83,7 +85,10 @@ fn progress(global: &GlobalArgs, label: &'static str) -> ProgressBar {
     bar
 }
 
-fn scim_version(base: &BaseUrl, flag: Option<ScimVersionArg>) -> Result<ScimVersion, Error> {
+pub(crate) fn scim_version(
+    base: &BaseUrl,
+    flag: Option<ScimVersionArg>,
+) -> Result<ScimVersion, Error> {
     match (flag, base.last_segment()) {
         (Some(ScimVersionArg::V1), _) | (None, Some("v1")) => Ok(ScimVersion::V1),
         (Some(ScimVersionArg::V2), _) | (None, Some("v2")) => Ok(ScimVersion::V2),

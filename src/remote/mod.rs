@@ -39,10 +39,12 @@ pub enum Error {
         url: String,
     },
     /// 401 or 403 (or Slack's v2 answer to a bad token).
-    #[error("{service} refused the credentials: HTTP {status} {detail} on GET {path}; {hint}")]
+    #[error("{service} refused the credentials: HTTP {status} {detail} on {method} {path}; {hint}")]
     Auth {
         /// "Slack SCIM" or "JumpCloud".
         service: &'static str,
+        /// GET or PATCH.
+        method: &'static str,
         /// HTTP status.
         status: u16,
         /// The error code or message from the body.
@@ -53,10 +55,12 @@ pub enum Error {
         hint: &'static str,
     },
     /// Any other non-success status that is not retried.
-    #[error("{service} answered HTTP {status} {detail} on GET {path}")]
+    #[error("{service} answered HTTP {status} {detail} on {method} {path}")]
     Status {
         /// "Slack SCIM" or "JumpCloud".
         service: &'static str,
+        /// GET or PATCH.
+        method: &'static str,
         /// HTTP status.
         status: u16,
         /// The error code or message from the body.
@@ -143,6 +147,10 @@ pub struct NetOptions {
     pub per_minute: u32,
     /// Requests allowed at once before the rate applies.
     pub burst: u32,
+    /// Client-side limit on writes, per minute.
+    pub writes_per_minute: u32,
+    /// Writes allowed at once before the rate applies.
+    pub write_burst: u32,
     /// Per-request timeout.
     pub timeout: Duration,
     /// Retry policy.
@@ -216,6 +224,7 @@ pub struct Client {
     base: BaseUrl,
     headers: HeaderMap,
     limiter: Arc<Limiter>,
+    write_limiter: Arc<Limiter>,
     policy: RetryPolicy,
     service: &'static str,
     auth_hint: &'static str,
@@ -297,6 +306,7 @@ impl Client {
             base,
             headers,
             limiter: Arc::new(Limiter::new(options.per_minute, options.burst)),
+            write_limiter: Arc::new(Limiter::new(options.writes_per_minute, options.write_burst)),
             policy: options.retry,
             service,
             auth_hint,
@@ -342,93 +352,130 @@ impl Client {
         &self.base
     }
 
+    /// The retry policy.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Sends one request (no retry), after waiting for the read or write limiter.
+    pub async fn send_once(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Attempt {
+        let write = method != reqwest::Method::GET;
+        let limiter = if write {
+            &self.write_limiter
+        } else {
+            &self.limiter
+        };
+        limiter.acquire().await;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let url = format!("{}{path}", self.base.as_str());
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .headers(self.headers.clone());
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(body).unwrap_or_default());
+        }
+        let attempt = match request.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry::parse_retry_after(v, jiff::Timestamp::now()));
+                match resp.bytes().await {
+                    Ok(body) => Attempt::Answer {
+                        status,
+                        body: body.to_vec(),
+                        retry_after,
+                    },
+                    Err(e) => Attempt::Transport(transport_message(&e)),
+                }
+            }
+            Err(e) => Attempt::Transport(transport_message(&e)),
+        };
+        let outcome = match &attempt {
+            Attempt::Answer { status, .. } => status.to_string(),
+            Attempt::Transport(_) => "transport error".to_owned(),
+        };
+        tracing::info!(
+            "{method} {path} -> {outcome} in {} ms",
+            started.elapsed().as_millis()
+        );
+        if let Attempt::Answer {
+            status: 429,
+            retry_after,
+            ..
+        } = &attempt
+        {
+            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let wait = retry::rate_limit_wait(&self.policy, *retry_after, 1, 0.5);
+            limiter.pause_for(wait);
+        }
+        attempt
+    }
+
+    /// The error for a non-success answer that is not retried: auth (401/403, or Slack v2's
+    /// `400 unsupported_version`) or any other status.
+    pub fn refusal(&self, method: &'static str, path: &str, status: u16, body: &[u8]) -> Error {
+        let detail = body_detail(body);
+        let auth = retry::classify(status) == Class::Auth
+            || (status == 400 && detail.contains("unsupported_version"));
+        if auth {
+            Error::Auth {
+                service: self.service,
+                method,
+                status,
+                detail,
+                path: path.to_owned(),
+                hint: self.auth_hint,
+            }
+        } else {
+            Error::Status {
+                service: self.service,
+                method,
+                status,
+                detail,
+                path: path.to_owned(),
+            }
+        }
+    }
+
     /// GETs `path` (with its query) under the base URL, retrying as the policy says.
     pub async fn get(&self, path: &str) -> Result<Vec<u8>, Error> {
-        let url = format!("{}{path}", self.base.as_str());
         let mut jitter = Jitter::new(self.stats.requests.load(Ordering::Relaxed));
         let mut failures = 0u32;
         let mut limited = 0u32;
         loop {
-            self.limiter.acquire().await;
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
-            let sent = self
-                .http
-                .get(&url)
-                .headers(self.headers.clone())
-                .send()
-                .await;
-            let failure = match sent {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = resp
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| retry::parse_retry_after(v, jiff::Timestamp::now()));
-                    let body = resp.bytes().await;
-                    tracing::info!(
-                        "GET {path} -> {status} in {} ms",
-                        started.elapsed().as_millis()
-                    );
-                    match (retry::classify(status), body) {
-                        (Class::Success, Ok(body)) => return Ok(body.to_vec()),
-                        (Class::Success | Class::Transient, Err(e)) => e.to_string(),
-                        (Class::Transient, Ok(body)) => {
-                            format!("HTTP {status} {}", body_detail(&body))
-                        }
-                        (Class::RateLimited, _) => {
-                            limited += 1;
-                            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-                            if limited > self.policy.max_429 {
-                                return Err(Error::RateLimited {
-                                    service: self.service,
-                                    path: path.to_owned(),
-                                    count: limited,
-                                });
-                            }
-                            let wait = retry::rate_limit_wait(
-                                &self.policy,
-                                retry_after,
-                                limited,
-                                jitter.next_f64(),
-                            );
-                            tracing::warn!("GET {path}: 429, waiting {wait:?} (Retry-After)");
-                            self.limiter.pause_for(wait);
-                            continue;
-                        }
-                        (class, body) => {
-                            let body = body.map(|b| b.to_vec()).unwrap_or_default();
-                            let detail = body_detail(&body);
-                            // Slack's v2 answers a bad token with 400 unsupported_version.
-                            let auth = class == Class::Auth
-                                || (status == 400 && detail.contains("unsupported_version"));
-                            return Err(if auth {
-                                Error::Auth {
-                                    service: self.service,
-                                    status,
-                                    detail,
-                                    path: path.to_owned(),
-                                    hint: self.auth_hint,
-                                }
-                            } else {
-                                Error::Status {
-                                    service: self.service,
-                                    status,
-                                    detail,
-                                    path: path.to_owned(),
-                                }
+            let failure = match self.send_once(reqwest::Method::GET, path, None).await {
+                Attempt::Answer { status, body, .. } => match retry::classify(status) {
+                    Class::Success => return Ok(body),
+                    Class::RateLimited => {
+                        limited += 1;
+                        if limited > self.policy.max_429 {
+                            return Err(Error::RateLimited {
+                                service: self.service,
+                                path: path.to_owned(),
+                                count: limited,
                             });
                         }
+                        tracing::warn!("GET {path}: 429, waiting as Retry-After says");
+                        continue;
                     }
-                }
-                Err(e) => {
-                    tracing::info!(
-                        "GET {path} -> transport error in {} ms",
-                        started.elapsed().as_millis()
-                    );
-                    transport_message(&e)
-                }
+                    Class::Transient => format!("HTTP {status} {}", body_detail(&body)),
+                    Class::Auth | Class::Fatal => {
+                        return Err(self.refusal("GET", path, status, &body));
+                    }
+                },
+                Attempt::Transport(message) => message,
             };
             failures += 1;
             if failures > self.policy.max_retries {
@@ -445,6 +492,22 @@ impl Client {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// One request's result: an answer (any status) or a transport failure.
+#[derive(Debug)]
+pub enum Attempt {
+    /// The server answered.
+    Answer {
+        /// HTTP status.
+        status: u16,
+        /// The body.
+        body: Vec<u8>,
+        /// `Retry-After`, parsed.
+        retry_after: Option<Duration>,
+    },
+    /// No answer (connection refused or dropped, timeout), with the causes.
+    Transport(String),
 }
 
 /// A transport error's message with its causes, without the URL's query or headers.

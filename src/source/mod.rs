@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 pub use files::{InputDigest, sha256_hex};
 pub use jumpcloud::{applications_from, load as load_jumpcloud, load_from as load_jumpcloud_from};
-pub use slack::{load as load_slack, load_from as load_slack_from};
+pub use slack::{load as load_slack, load_from as load_slack_from, parse_user as parse_slack_user};
 pub use store::{Fs, Snapshot, Store};
 
 /// A loaded input: the data, where it came from, and what could not be verified.

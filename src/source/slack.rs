@@ -296,6 +296,14 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
     }
 }
 
+/// Parses one SCIM User resource (the body of `GET /Users/{id}` or of a PATCH answer), with the
+/// same rules as the listing loader; `label` names it in errors.
+pub fn parse_user(label: &Path, bytes: &[u8]) -> Result<SlackUser, Error> {
+    let wire: WireUser =
+        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(label, e))?;
+    wire.into_user(label, || "user".to_owned())
+}
+
 /// The files named by the `--slack` arguments, with whether each came from a directory.
 fn expand(store: &dyn Store, paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Error> {
     let mut out = Vec::new();

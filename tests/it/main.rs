@@ -6,6 +6,7 @@
 mod common;
 mod org;
 
+mod apply;
 mod audit_codes;
 mod audit_exit;
 mod bad_input;

@@ -1,5 +1,5 @@
 //! The independent SCIM 2.0 peer: `scim2-server` (`PyPI`, pinned 0.8.3, installed by `.ci/test`).
-//! A seeded listing is fetched from it and audited.
+//! A seeded listing is fetched from it and audited, then a plan is applied to it and verified.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -137,6 +137,100 @@ fn fetch_and_audit_a_seeded_scim2_server() {
     assert_eq!(by_code["inactive-but-entitled"], 21);
     assert_eq!(by_code["legacy-unlinked"], 0);
     assert_eq!(report["findings"][0]["matched_by"], "external-id");
+
+    // Plan, apply and verify end to end against the independent server.
+    let plan = dir.path().join("plan.json");
+    let jc_path = dir.path().join("jc.json");
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            arg(&jc_path),
+            "--slack",
+            arg(&out),
+            "--out",
+            arg(&plan),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let env = [("SLACK_SCIM_TOKEN", token)];
+    let r = run_env(
+        None,
+        &[
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            &peer.base(),
+            "--yes",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 11, "{r:?}");
+    let r = run_env(
+        None,
+        &[
+            "verify",
+            "--plan",
+            arg(&plan),
+            "--slack-url",
+            &peer.base(),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 11);
+    let r = run_env(
+        None,
+        &[
+            "verify",
+            "--jumpcloud",
+            arg(&jc_path),
+            "--slack-url",
+            &peer.base(),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "every suspended user is now inactive: {r:?}");
+    // Nobody else changed: a fresh listing has exactly 11 more inactive accounts.
+    let after = dir.path().join("after");
+    let r = run_env(
+        None,
+        &[
+            "fetch",
+            "slack",
+            "--url",
+            &peer.base(),
+            "--out",
+            arg(&after),
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run_env(
+        None,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--jumpcloud",
+            arg(&jc_path),
+            "--slack",
+            arg(&after),
+        ],
+        &[],
+    );
+    assert_eq!(r.json()["summary"]["slack_active"], 1050 - 21 - 11, "{r:?}");
+    assert_eq!(r.json()["summary"]["by_code"]["suspended-but-active"], 0);
+    assert_eq!(r.json()["summary"]["by_code"]["unknown-active"], 11);
 
     // A wrong token is refused with the v2 error shape of RFC 7644.
     let r = run_env(

@@ -1,0 +1,340 @@
+//! The apply journal: append-only JSON Lines, one record per event, each flushed and fsynced
+//! before the next action, so a crash loses nothing and a re-run can resume.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How an action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// PATCHed and read back inactive.
+    Deactivated,
+    /// Already inactive when re-read: nothing sent.
+    AlreadyInactive,
+    /// Email or userName changed since the plan: skipped.
+    ChangedSincePlan,
+    /// 404: the account no longer exists.
+    Gone,
+    /// Slack refused (bot, primary owner, GDPR, …); its error text is recorded.
+    Refused,
+    /// PATCH accepted but never read back inactive in time.
+    Unconfirmed,
+    /// Could not be done (retries exhausted).
+    Failed,
+    /// Not tried: the run stopped first (401/403).
+    NotAttempted,
+}
+
+impl Outcome {
+    /// The journal and report word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deactivated => "deactivated",
+            Self::AlreadyInactive => "already-inactive",
+            Self::ChangedSincePlan => "changed-since-plan",
+            Self::Gone => "gone",
+            Self::Refused => "refused",
+            Self::Unconfirmed => "unconfirmed",
+            Self::Failed => "failed",
+            Self::NotAttempted => "not-attempted",
+        }
+    }
+
+    /// Final outcomes are never retried by a re-run.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Deactivated
+                | Self::AlreadyInactive
+                | Self::ChangedSincePlan
+                | Self::Gone
+                | Self::Refused
+        )
+    }
+
+    /// Outcomes that leave the run successful (exit 0).
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Self::Deactivated | Self::AlreadyInactive | Self::ChangedSincePlan | Self::Gone
+        )
+    }
+}
+
+/// An account's state as read back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// `active`.
+    pub active: bool,
+    /// `userName`.
+    #[serde(rename = "userName")]
+    pub user_name: Option<String>,
+    /// Normalised emails, primary first.
+    pub emails: Vec<String>,
+}
+
+/// One journal line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// RFC 3339, when the record was written.
+    pub ts: String,
+    /// `start` (a run began), `patching` (a PATCH is about to be sent) or `outcome`.
+    pub event: String,
+    /// `start`: the plan's SHA-256, so a journal is never reused for another plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_sha256: Option<String>,
+    /// The account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_user_id: Option<String>,
+    /// `outcome`: how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The last HTTP status that mattered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// Slack's error text, when it refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_error: Option<String>,
+    /// State read before the PATCH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Seen>,
+    /// State read after the PATCH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Seen>,
+    /// PATCH requests sent for this action in this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patches: Option<u32>,
+    /// A sentence for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Record {
+    /// A record of `event` stamped now.
+    pub fn new(event: &str) -> Self {
+        Self {
+            ts: crate::now().to_string(),
+            event: event.to_owned(),
+            plan_sha256: None,
+            slack_user_id: None,
+            outcome: None,
+            http_status: None,
+            slack_error: None,
+            before: None,
+            after: None,
+            patches: None,
+            message: None,
+        }
+    }
+}
+
+/// Why a journal cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing failed.
+    #[error("journal {}", path.display())]
+    Io {
+        /// The journal.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line in the middle is not a record.
+    #[error("journal {} line {line} is not a journal record", path.display())]
+    Corrupt {
+        /// The journal.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// `serde_json`'s account.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The journal belongs to another plan.
+    #[error("journal {} belongs to another plan (sha256 {found}, this plan is {expected}); use a new --journal", path.display())]
+    OtherPlan {
+        /// The journal.
+        path: PathBuf,
+        /// The plan's checksum in the journal.
+        found: String,
+        /// This plan's checksum.
+        expected: String,
+    },
+}
+
+/// An open journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    /// `patching` records written by this run: PATCHes it may have sent.
+    pub patching: usize,
+}
+
+/// Reads every record of `path` (none when it does not exist). A torn last line (a crash while
+/// writing it) is ignored; a bad line before it is an error.
+pub fn read(path: &Path) -> Result<Vec<Record>, Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    let mut records = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(r) => records.push(r),
+            Err(_) if i + 1 == lines.len() => {
+                tracing::warn!("{}: ignoring a torn last line", path.display());
+            }
+            Err(source) => {
+                return Err(Error::Corrupt {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// The last outcome of each account in `records`.
+pub fn outcomes(records: &[Record]) -> BTreeMap<String, Outcome> {
+    let mut out = BTreeMap::new();
+    for r in records {
+        if let (Some(id), Some(o)) = (&r.slack_user_id, r.outcome) {
+            out.insert(id.clone(), o);
+        }
+    }
+    out
+}
+
+impl Journal {
+    /// Opens `path` for appending after checking that it belongs to the plan, and writes a
+    /// `start` record. Returns the journal and the records it already held.
+    pub fn open(path: &Path, plan_sha256: &str) -> Result<(Self, Vec<Record>), Error> {
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        // A crash mid-write leaves a torn last line: cut it, so new records start on a line of
+        // their own.
+        if let Ok(bytes) = std::fs::read(path)
+            && !bytes.is_empty()
+            && !bytes.ends_with(b"\n")
+        {
+            let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(keep as u64))
+                .map_err(io)?;
+        }
+        let existing = read(path)?;
+        if let Some(found) = existing.iter().find_map(|r| r.plan_sha256.as_deref())
+            && found != plan_sha256
+        {
+            return Err(Error::OtherPlan {
+                path: path.to_path_buf(),
+                found: found.to_owned(),
+                expected: plan_sha256.to_owned(),
+            });
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        let mut journal = Self {
+            path: path.to_path_buf(),
+            file,
+            patching: 0,
+        };
+        let mut start = Record::new("start");
+        start.plan_sha256 = Some(plan_sha256.to_owned());
+        journal.append(&start)?;
+        Ok((journal, existing))
+    }
+
+    /// Appends the record that a PATCH is about to be sent.
+    pub fn append_patching(&mut self, record: &Record) -> Result<(), Error> {
+        self.append(record)?;
+        self.patching += 1;
+        Ok(())
+    }
+
+    /// Appends one record and fsyncs it before returning.
+    pub fn append(&mut self, record: &Record) -> Result<(), Error> {
+        let mut line = serde_json::to_vec(record).unwrap_or_default();
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|source| Error::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_reads_outcomes_and_tolerates_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        {
+            let (mut j, old) = Journal::open(&path, "abc").unwrap();
+            assert!(old.is_empty());
+            let mut r = Record::new("outcome");
+            r.slack_user_id = Some("U1".into());
+            r.outcome = Some(Outcome::Deactivated);
+            j.append(&r).unwrap();
+        }
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"ts\":\"2026-");
+        std::fs::write(&path, &text).unwrap();
+        let records = read(&path).unwrap();
+        assert_eq!(outcomes(&records).get("U1"), Some(&Outcome::Deactivated));
+        let err = Journal::open(&path, "other").unwrap_err();
+        assert!(err.to_string().contains("belongs to another plan"), "{err}");
+        // Re-opening cuts the torn line, and the next record stands on its own line.
+        let (_j, old) = Journal::open(&path, "abc").unwrap();
+        assert_eq!(old.len(), 2);
+        assert_eq!(read(&path).unwrap().len(), 3);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{}\n{\"ts\":1}\n");
+        std::fs::write(&path, &text).unwrap();
+        assert!(matches!(read(&path), Err(Error::Corrupt { line: 4, .. })));
+    }
+
+    #[test]
+    fn outcome_classes() {
+        assert!(Outcome::Deactivated.is_final() && Outcome::Deactivated.is_success());
+        assert!(Outcome::Refused.is_final() && !Outcome::Refused.is_success());
+        assert!(!Outcome::Unconfirmed.is_final() && !Outcome::NotAttempted.is_success());
+        assert_eq!(
+            serde_json::to_string(&Outcome::ChangedSincePlan).unwrap(),
+            "\"changed-since-plan\""
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! `scimdrift apply`: executes a plan against Slack SCIM within the guard rails of DESIGN §7
+//! (blast radius, plan age, complete inputs only), journaled so a re-run resumes, and
+//! `scimdrift verify`, which re-reads accounts and says which are really deactivated.
+
+pub mod journal;
+pub mod run;
+pub mod verify;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::{ApplyArgs, Format, GlobalArgs, NetArgs};
+use crate::error::Error;
+use crate::model::ScimVersion;
+use crate::plan::{self, Plan};
+use crate::remote::retry::RetryPolicy;
+use crate::remote::{BaseUrl, Client, NetOptions};
+use crate::report::ExitStatus;
+use crate::secret::Secret;
+use journal::{Journal, Outcome, Record};
+
+/// Why a plan may not be applied (exit 2, nothing written).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// Not a plan file.
+    #[error("{}: not a scimdrift plan", path.display())]
+    NotAPlan {
+        /// The file.
+        path: PathBuf,
+        /// `serde_json`'s account.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A plan of another kind or version.
+    #[error("{}: unsupported plan (kind {kind:?}, schema_version {version})", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// Its kind.
+        kind: String,
+        /// Its schema version.
+        version: u32,
+    },
+    /// Made from incomplete inputs.
+    #[error("{}: the plan was made from incomplete inputs; make a new one from complete exports", path.display())]
+    Incomplete {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Older than `--max-plan-age`.
+    #[error("{}: the plan is {age} old, more than --max-plan-age {max}; make a new one", path.display())]
+    Stale {
+        /// The file.
+        path: PathBuf,
+        /// Its age.
+        age: String,
+        /// The limit.
+        max: String,
+    },
+    /// More changes than the blast-radius guard allows.
+    #[error(
+        "the plan deactivates {count} account(s), more than {limit} allowed ({why}); review it, then raise --max-changes if it is right"
+    )]
+    TooMany {
+        /// Actions in the plan.
+        count: usize,
+        /// The limit.
+        limit: usize,
+        /// How the limit was set.
+        why: String,
+    },
+    /// A value that makes no sense.
+    #[error("{flag}: {problem}")]
+    Invalid {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Parses `--max-changes`: `N` or `P%`.
+pub fn max_changes(raw: Option<&str>, active: usize) -> Result<(usize, String), Refusal> {
+    let invalid = |problem: String| Refusal::Invalid {
+        flag: "--max-changes",
+        problem,
+    };
+    match raw.map(str::trim) {
+        None => {
+            let tenth = active / 10;
+            Ok((
+                tenth.min(25),
+                format!("default: 25 accounts and 10% of {active} active"),
+            ))
+        }
+        Some(p) if p.ends_with('%') => {
+            let pct: f64 = p
+                .trim_end_matches('%')
+                .trim()
+                .parse()
+                .map_err(|_| invalid(format!("`{p}` is not a percentage")))?;
+            if !(0.0..=100.0).contains(&pct) {
+                return Err(invalid(format!("`{p}` is not between 0% and 100%")));
+            }
+            #[allow(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss
+            )]
+            let limit = (active as f64 * pct / 100.0).floor() as usize;
+            Ok((limit, format!("--max-changes {p} of {active} active")))
+        }
+        Some(n) => n
+            .parse::<usize>()
+            .map(|limit| (limit, format!("--max-changes {limit}")))
+            .map_err(|_| invalid(format!("`{n}` is neither a number nor a percentage"))),
+    }
+}
+
+/// Parses durations such as `24h`, `90m`, `2d`, `30s`.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (num, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration like 24h, 90m or 2d"))?;
+    let secs = match unit.trim() {
+        "s" => n,
+        "m" => n * 60,
+        "h" | "" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{raw}`: unknown unit (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// Reads and checks a plan file; returns it with its SHA-256.
+pub fn read_plan(path: &Path) -> Result<(Plan, String), Error> {
+    let bytes = std::fs::read(path).map_err(|source| crate::source::Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let plan: Plan = serde_json::from_slice(&bytes).map_err(|source| Refusal::NotAPlan {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if plan.kind != plan::KIND || plan.schema_version != 1 {
+        return Err(Refusal::Unsupported {
+            path: path.to_path_buf(),
+            kind: plan.kind,
+            version: plan.schema_version,
+        }
+        .into());
+    }
+    Ok((plan, crate::source::sha256_hex(&bytes)))
+}
+
+fn guards(plan: &Plan, path: &Path, args: &ApplyArgs) -> Result<(), Error> {
+    if !plan.complete {
+        return Err(Refusal::Incomplete {
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
+    let max_age = parse_duration(&args.max_plan_age).map_err(|problem| Refusal::Invalid {
+        flag: "--max-plan-age",
+        problem,
+    })?;
+    let created: jiff::Timestamp = plan.created_at.parse().map_err(|_| Refusal::Invalid {
+        flag: "plan created_at",
+        problem: format!("`{}` is not an RFC 3339 time", plan.created_at),
+    })?;
+    let age = Duration::try_from(crate::now().duration_since(created)).unwrap_or(Duration::ZERO);
+    if age > max_age {
+        return Err(Refusal::Stale {
+            path: path.to_path_buf(),
+            age: format!("{:.1}h", age.as_secs_f64() / 3600.0),
+            max: args.max_plan_age.clone(),
+        }
+        .into());
+    }
+    let (limit, why) = max_changes(args.max_changes.as_deref(), plan.slack_active_users)?;
+    if plan.actions.len() > limit {
+        return Err(Refusal::TooMany {
+            count: plan.actions.len(),
+            limit,
+            why,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Builds the Slack client with read and write limiters under Slack's per-endpoint limits.
+pub fn slack_client(
+    url: &str,
+    token_file: Option<&Path>,
+    net: &NetArgs,
+    writes_per_minute: u32,
+) -> Result<(Client, BaseUrl), Error> {
+    let base = BaseUrl::parse(url)?;
+    let token = Secret::load(
+        "Slack SCIM token",
+        "SLACK_SCIM_TOKEN",
+        "--token-file",
+        token_file,
+    )?;
+    let mut retry = RetryPolicy {
+        max_retries: net.max_retries,
+        ..RetryPolicy::default()
+    };
+    if std::env::var_os("SCIMDRIFT_TEST_NO_RETRY_DELAY").is_some() {
+        retry.base = Duration::from_millis(1);
+        retry.cap = Duration::from_millis(5);
+    }
+    let options = NetOptions {
+        concurrency: usize::from(net.concurrency),
+        per_minute: net.max_rpm,
+        burst: net.max_rpm.min(20),
+        writes_per_minute,
+        write_burst: writes_per_minute.min(20),
+        timeout: Duration::from_secs(net.timeout),
+        retry,
+    };
+    Ok((Client::slack(base.clone(), &token, &options)?, base))
+}
+
+/// The SCIM version of `base` (its last segment), unless `flag` says.
+pub fn version_of(
+    base: &BaseUrl,
+    flag: Option<crate::cli::ScimVersionArg>,
+) -> Result<ScimVersion, Error> {
+    crate::live::scim_version(base, flag)
+}
+
+#[derive(Serialize)]
+struct ApplyView<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    dry_run: bool,
+    plan: String,
+    journal: Option<String>,
+    summary: std::collections::BTreeMap<&'static str, usize>,
+    actions: &'a [Record],
+}
+
+fn render(
+    records: &[Record],
+    dry_run: bool,
+    args: &ApplyArgs,
+    journal: Option<&Path>,
+    format: Format,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut summary = std::collections::BTreeMap::new();
+    for r in records {
+        let key = r.outcome.map_or("would-deactivate", Outcome::as_str);
+        *summary.entry(key).or_insert(0) += 1;
+    }
+    match format {
+        Format::Json => {
+            let view = ApplyView {
+                schema_version: 1,
+                kind: "scimdrift-apply",
+                dry_run,
+                plan: args.plan.display().to_string(),
+                journal: journal.map(|p| p.display().to_string()),
+                summary,
+                actions: records,
+            };
+            serde_json::to_writer_pretty(&mut *out, &view)?;
+            writeln!(out)
+        }
+        Format::Table => {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
+                .set_header(vec!["Slack", "Outcome", "HTTP", "Detail"]);
+            for r in records {
+                table.add_row(vec![
+                    r.slack_user_id.clone().unwrap_or_default(),
+                    r.outcome
+                        .map_or("would-deactivate", Outcome::as_str)
+                        .to_owned(),
+                    r.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                    r.message.clone().unwrap_or_default(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            let parts: Vec<String> = summary.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            writeln!(
+                out,
+                "{}{}",
+                if dry_run {
+                    "Dry run (nothing sent; pass --yes to apply): "
+                } else {
+                    ""
+                },
+                parts.join(", ")
+            )
+        }
+    }
+}
+
+/// `scimdrift apply PLAN`.
+pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error> {
+    let (plan, plan_sha) = read_plan(&args.plan)?;
+    let (client, base) = slack_client(
+        &args.slack_url,
+        args.token_file.as_deref(),
+        &args.net,
+        args.max_writes_per_minute,
+    )?;
+    let version = version_of(&base, args.scim_version)?;
+    if let Some(planned) = &plan.scim_version
+        && planned != version.as_str()
+    {
+        tracing::warn!(
+            "the plan was made from a SCIM {planned} listing; applying through {}",
+            version.as_str()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let mut records = Vec::with_capacity(plan.actions.len());
+    if !args.yes {
+        if let Err(e) = guards(&plan, &args.plan, args) {
+            tracing::warn!("with --yes this plan would be refused: {e}");
+        }
+        for action in &plan.actions {
+            records.push(runtime.block_on(run::preview(&client, action))?);
+        }
+        return finish(global, args, &records, true, None);
+    }
+    guards(&plan, &args.plan, args)?;
+    let journal_path = args.journal.clone().unwrap_or_else(|| {
+        let mut p = args.plan.clone().into_os_string();
+        p.push(".journal.jsonl");
+        PathBuf::from(p)
+    });
+    let (mut journal, previous) = Journal::open(&journal_path, &plan_sha)?;
+    let done = journal::outcomes(&previous);
+    let confirm = run::Confirm {
+        timeout: parse_duration(&args.confirm_timeout).map_err(|problem| Refusal::Invalid {
+            flag: "--confirm-timeout",
+            problem,
+        })?,
+        first_wait: Duration::from_millis(250),
+    };
+    let mut stopped: Option<crate::remote::Error> = None;
+    for action in &plan.actions {
+        let id = &action.slack_user_id;
+        if let Some(o) = done.get(id).filter(|o| o.is_final()) {
+            let mut r = Record::new("outcome");
+            r.slack_user_id = Some(id.clone());
+            r.outcome = Some(*o);
+            r.message = Some("done in an earlier run (journal)".to_owned());
+            records.push(r);
+            continue;
+        }
+        if stopped.is_some() {
+            let mut r = Record::new("outcome");
+            r.slack_user_id = Some(id.clone());
+            r.outcome = Some(Outcome::NotAttempted);
+            r.message = Some("not attempted: the run stopped on an authorisation error".to_owned());
+            journal.append(&r)?;
+            records.push(r);
+            continue;
+        }
+        match runtime.block_on(run::execute(
+            &client,
+            version,
+            action,
+            confirm,
+            &mut journal,
+        )) {
+            Ok(r) => {
+                journal.append(&r)?;
+                records.push(r);
+            }
+            Err(run::Stop::Journal(e)) => return Err(e.into()),
+            Err(run::Stop::Remote(e)) => {
+                let mut r = Record::new("outcome");
+                r.slack_user_id = Some(id.clone());
+                r.outcome = Some(Outcome::NotAttempted);
+                r.message = Some(format!("stopped: {e}"));
+                journal.append(&r)?;
+                records.push(r);
+                stopped = Some(e);
+            }
+        }
+    }
+    if let Some(e) = stopped
+        && journal.patching == 0
+    {
+        // Nothing was written: this run could not run at all.
+        return Err(e.into());
+    }
+    finish(global, args, &records, false, Some(&journal_path))
+}
+
+fn finish(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    records: &[Record],
+    dry_run: bool,
+    journal: Option<&Path>,
+) -> Result<ExitStatus, Error> {
+    let mut buf = Vec::new();
+    render(records, dry_run, args, journal, global.format, &mut buf).map_err(Error::Output)?;
+    std::io::stdout()
+        .lock()
+        .write_all(&buf)
+        .map_err(Error::Output)?;
+    let ok = records
+        .iter()
+        .all(|r| r.outcome.is_none_or(Outcome::is_success));
+    if global.quiet == 0 {
+        let bad = records
+            .iter()
+            .filter(|r| r.outcome.is_some_and(|o| !o.is_success()))
+            .count();
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "scimdrift: {} action(s){}; {bad} failed, refused, unconfirmed or not attempted{}",
+            records.len(),
+            if dry_run { " previewed" } else { "" },
+            journal.map_or_else(String::new, |j| format!("; journal {}", j.display()))
+        );
+    }
+    Ok(if ok {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::ApplyFailed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_changes_forms() {
+        assert_eq!(max_changes(None, 1000).unwrap().0, 25);
+        assert_eq!(max_changes(None, 120).unwrap().0, 12);
+        assert_eq!(max_changes(Some("40"), 10).unwrap().0, 40);
+        assert_eq!(max_changes(Some("5%"), 1000).unwrap().0, 50);
+        assert_eq!(max_changes(Some(" 50 %"), 9).unwrap().0, 4);
+        assert!(max_changes(Some("lots"), 9).is_err());
+        assert!(max_changes(Some("150%"), 9).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h").unwrap(), Duration::from_hours(24));
+        assert_eq!(parse_duration("90m").unwrap(), Duration::from_mins(90));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_hours(48));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3w").is_err());
+    }
+}

@@ -1,0 +1,381 @@
+//! One action of `apply`, against Slack: re-read, decide, PATCH `active:false` only, confirm.
+//!
+//! The safety rules of DESIGN §7 live here: nothing but the `active` attribute is ever sent, a
+//! changed or vanished account is skipped, a 5xx or a dropped connection is retried only after a
+//! re-read shows the PATCH did not land, and 401/403 stop everything.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::journal::{self, Journal, Outcome, Record, Seen};
+use crate::model::ScimVersion;
+use crate::plan::Action;
+use crate::remote::retry::{self, Class, Jitter};
+use crate::remote::{Attempt, Client, Error};
+
+/// The only bodies scimdrift ever writes (DESIGN §7).
+pub fn deactivate_body(version: ScimVersion) -> Value {
+    match version {
+        ScimVersion::V1 => json!({"schemas": ["urn:scim:schemas:core:1.0"], "active": false}),
+        ScimVersion::V2 => json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": false}]
+        }),
+    }
+}
+
+/// How long to keep re-reading after a PATCH before calling it unconfirmed.
+#[derive(Clone, Copy, Debug)]
+pub struct Confirm {
+    /// Total time allowed.
+    pub timeout: Duration,
+    /// First wait between reads (doubles, capped at 2 s).
+    pub first_wait: Duration,
+}
+
+/// A read of one account.
+enum Read {
+    Found(Seen),
+    Gone,
+}
+
+fn seen_of(body: &[u8], id: &str) -> Result<Seen, Error> {
+    let user =
+        crate::source::parse_slack_user(Path::new(id), body).map_err(|e| Error::Snapshot {
+            what: "Slack user",
+            source: Box::new(e),
+        })?;
+    Ok(Seen {
+        active: user.active,
+        user_name: user.user_name,
+        emails: user.emails.iter().map(|e| e.as_str().to_owned()).collect(),
+    })
+}
+
+async fn read(client: &Client, id: &str) -> Result<Read, Error> {
+    match client.get(&format!("/Users/{id}")).await {
+        Ok(body) => seen_of(&body, id).map(Read::Found),
+        Err(Error::Status { status: 404, .. }) => Ok(Read::Gone),
+        Err(e) => Err(e),
+    }
+}
+
+fn changed(expected: &crate::plan::Expected, seen: &Seen) -> Option<String> {
+    let mut want: Vec<&String> = expected.emails.iter().collect();
+    let mut got: Vec<&String> = seen.emails.iter().collect();
+    want.sort();
+    got.sort();
+    if want != got {
+        return Some(format!(
+            "emails changed from [{}] to [{}]",
+            expected.emails.join(", "),
+            seen.emails.join(", ")
+        ));
+    }
+    let norm = |u: &Option<String>| u.as_deref().map(str::to_ascii_lowercase);
+    if norm(&expected.user_name) != norm(&seen.user_name) {
+        return Some(format!(
+            "userName changed from {:?} to {:?}",
+            expected.user_name, seen.user_name
+        ));
+    }
+    None
+}
+
+fn outcome(id: &str, outcome: Outcome, message: String) -> Record {
+    let mut r = Record::new("outcome");
+    r.slack_user_id = Some(id.to_owned());
+    r.outcome = Some(outcome);
+    r.message = Some(message);
+    r
+}
+
+/// What a dry run would do with an action.
+pub async fn preview(client: &Client, action: &Action) -> Result<Record, Error> {
+    let id = action.slack_user_id.as_str();
+    Ok(match read(client, id).await? {
+        Read::Gone => outcome(id, Outcome::Gone, "no longer exists (404)".to_owned()),
+        Read::Found(seen) => {
+            let mut r = if !seen.active {
+                outcome(id, Outcome::AlreadyInactive, "already inactive".to_owned())
+            } else if let Some(why) = changed(&action.expected, &seen) {
+                outcome(id, Outcome::ChangedSincePlan, why)
+            } else {
+                let mut r = Record::new("preview");
+                r.slack_user_id = Some(id.to_owned());
+                r.message = Some("would PATCH active:false".to_owned());
+                r
+            };
+            r.before = Some(seen);
+            r
+        }
+    })
+}
+
+/// What stops the whole run.
+#[derive(Debug, thiserror::Error)]
+pub enum Stop {
+    /// 401/403 from Slack.
+    #[error(transparent)]
+    Remote(#[from] Error),
+    /// The journal cannot be written: no PATCH may be sent unrecorded.
+    #[error(transparent)]
+    Journal(#[from] journal::Error),
+}
+
+/// Runs one action. A `patching` record is appended (and fsynced) to `journal` before the first
+/// PATCH is sent; the outcome record is the caller's to append.
+pub async fn execute(
+    client: &Client,
+    version: ScimVersion,
+    action: &Action,
+    confirm: Confirm,
+    journal: &mut Journal,
+) -> Result<Record, Stop> {
+    let id = action.slack_user_id.as_str();
+    let path = format!("/Users/{id}");
+    let before = match read(client, id).await {
+        Ok(Read::Found(seen)) => seen,
+        Ok(Read::Gone) => {
+            return Ok(outcome(
+                id,
+                Outcome::Gone,
+                "no longer exists (404)".to_owned(),
+            ));
+        }
+        Err(e @ Error::Auth { .. }) => return Err(e.into()),
+        Err(e) => {
+            return Ok(outcome(
+                id,
+                Outcome::Failed,
+                format!("could not be read: {e}"),
+            ));
+        }
+    };
+    let done = |mut r: Record, before: &Seen| {
+        r.before = Some(before.clone());
+        r
+    };
+    if !before.active {
+        return Ok(done(
+            outcome(id, Outcome::AlreadyInactive, "already inactive".to_owned()),
+            &before,
+        ));
+    }
+    if let Some(why) = changed(&action.expected, &before) {
+        return Ok(done(outcome(id, Outcome::ChangedSincePlan, why), &before));
+    }
+    let mut patching = Record::new("patching");
+    patching.slack_user_id = Some(id.to_owned());
+    patching.before = Some(before.clone());
+    journal.append_patching(&patching)?;
+
+    let body = deactivate_body(version);
+    let policy = *client.policy();
+    let mut jitter = Jitter::new(id.bytes().map(u64::from).sum());
+    let (mut patches, mut failures, mut limited) = (0u32, 0u32, 0u32);
+    loop {
+        patches += 1;
+        let failure = match client
+            .send_once(reqwest::Method::PATCH, &path, Some(&body))
+            .await
+        {
+            Attempt::Answer {
+                status,
+                body: answer,
+                ..
+            } => match retry::classify(status) {
+                Class::Success => break,
+                Class::RateLimited => {
+                    limited += 1;
+                    if limited > policy.max_429 {
+                        let mut r = outcome(
+                            id,
+                            Outcome::Failed,
+                            format!("still rate-limited after {limited} 429 answers"),
+                        );
+                        r.http_status = Some(429);
+                        r.patches = Some(patches);
+                        return Ok(done(r, &before));
+                    }
+                    continue;
+                }
+                Class::Auth => return Err(client.refusal("PATCH", &path, status, &answer).into()),
+                Class::Fatal if status == 404 => {
+                    let mut r = outcome(
+                        id,
+                        Outcome::Gone,
+                        "no longer exists (404 on PATCH)".to_owned(),
+                    );
+                    r.http_status = Some(404);
+                    r.patches = Some(patches);
+                    return Ok(done(r, &before));
+                }
+                Class::Fatal => {
+                    let refusal = client.refusal("PATCH", &path, status, &answer);
+                    if matches!(refusal, Error::Auth { .. }) {
+                        return Err(refusal.into());
+                    }
+                    let text = slack_error(&answer);
+                    let mut r = outcome(id, Outcome::Refused, format!("Slack refused: {text}"));
+                    r.http_status = Some(status);
+                    r.slack_error = Some(text);
+                    r.patches = Some(patches);
+                    return Ok(done(r, &before));
+                }
+                Class::Transient => format!("HTTP {status}"),
+            },
+            Attempt::Transport(message) => message,
+        };
+        // The PATCH may or may not have landed: look before sending another.
+        failures += 1;
+        match read(client, id).await {
+            Ok(Read::Found(seen)) if !seen.active => {
+                let mut r = outcome(
+                    id,
+                    Outcome::Deactivated,
+                    format!("deactivated (confirmed by a re-read after: {failure})"),
+                );
+                r.after = Some(seen);
+                r.patches = Some(patches);
+                return Ok(done(r, &before));
+            }
+            Ok(Read::Gone) => {
+                let mut r = outcome(id, Outcome::Gone, "vanished during the PATCH".to_owned());
+                r.patches = Some(patches);
+                return Ok(done(r, &before));
+            }
+            Err(e @ Error::Auth { .. }) => return Err(e.into()),
+            Ok(Read::Found(_)) | Err(_) => {}
+        }
+        if failures > policy.max_retries {
+            let mut r = outcome(
+                id,
+                Outcome::Failed,
+                format!("PATCH failed {failures} times: {failure}"),
+            );
+            r.patches = Some(patches);
+            return Ok(done(r, &before));
+        }
+        let wait = retry::backoff(&policy, failures, jitter.next_f64());
+        tracing::warn!("PATCH {path}: {failure}; not applied, retry {failures} in {wait:?}");
+        tokio::time::sleep(wait).await;
+    }
+
+    // Slack is eventually consistent: read until inactive, or call it unconfirmed.
+    let started = Instant::now();
+    let mut wait = confirm.first_wait;
+    let mut last = None;
+    loop {
+        match read(client, id).await {
+            Ok(Read::Found(seen)) if !seen.active => {
+                let mut r = outcome(
+                    id,
+                    Outcome::Deactivated,
+                    "deactivated and read back inactive".to_owned(),
+                );
+                r.http_status = Some(200);
+                r.after = Some(seen);
+                r.patches = Some(patches);
+                return Ok(done(r, &before));
+            }
+            Ok(Read::Found(seen)) => last = Some(seen),
+            Ok(Read::Gone) => {
+                let mut r = outcome(id, Outcome::Gone, "vanished after the PATCH".to_owned());
+                r.patches = Some(patches);
+                return Ok(done(r, &before));
+            }
+            Err(e @ Error::Auth { .. }) => return Err(e.into()),
+            Err(e) => tracing::warn!("re-reading {id}: {e}"),
+        }
+        if started.elapsed() + wait > confirm.timeout {
+            let mut r = outcome(
+                id,
+                Outcome::Unconfirmed,
+                format!(
+                    "PATCH accepted but still active after {:.1} s of re-reads",
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+            r.after = last;
+            r.patches = Some(patches);
+            return Ok(done(r, &before));
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Slack's error code from either error shape (or the raw body).
+fn slack_error(body: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    v.pointer("/Errors/description")
+        .or_else(|| v.get("detail"))
+        .and_then(Value::as_str)
+        .map_or_else(
+            || {
+                String::from_utf8_lossy(body)
+                    .trim()
+                    .chars()
+                    .take(200)
+                    .collect()
+            },
+            str::to_owned,
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_touch_active_only() {
+        assert_eq!(
+            deactivate_body(ScimVersion::V1),
+            json!({"schemas": ["urn:scim:schemas:core:1.0"], "active": false})
+        );
+        let v2 = deactivate_body(ScimVersion::V2);
+        assert_eq!(v2["Operations"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            v2["Operations"][0],
+            json!({"op": "replace", "path": "active", "value": false})
+        );
+    }
+
+    #[test]
+    fn changes_since_plan() {
+        let e = crate::plan::Expected {
+            user_name: Some("ann".into()),
+            emails: vec!["a@x.io".into(), "b@x.io".into()],
+            active: true,
+        };
+        let mut s = Seen {
+            active: true,
+            user_name: Some("Ann".into()),
+            emails: vec!["b@x.io".into(), "a@x.io".into()],
+        };
+        assert_eq!(changed(&e, &s), None);
+        s.emails.pop();
+        assert!(changed(&e, &s).unwrap().starts_with("emails changed"));
+        s.emails.push("a@x.io".into());
+        s.user_name = Some("bob".into());
+        assert!(changed(&e, &s).unwrap().starts_with("userName changed"));
+    }
+
+    #[test]
+    fn slack_error_text_from_both_shapes() {
+        assert_eq!(
+            slack_error(
+                br#"{"Errors":{"description":"cannot_disable_bot_user_with_scim","code":400}}"#
+            ),
+            "cannot_disable_bot_user_with_scim"
+        );
+        assert_eq!(
+            slack_error(br#"{"detail":"cannot_disable_primary_owner","status":400}"#),
+            "cannot_disable_primary_owner"
+        );
+        assert_eq!(slack_error(b"oops"), "oops");
+    }
+}

@@ -1,0 +1,207 @@
+//! The deactivation plan: which Slack accounts to deactivate and why, with the state each was in
+//! when planned, so `apply` can refuse to touch an account that changed since.
+//!
+//! Building a plan is pure (analysis + listing in, plan out); reading and writing `plan.json` is
+//! plain serde. Never from an incomplete input, never a bot, never an ambiguous match.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Analysis, FindingCode};
+use crate::model::{ScimVersion, SlackListing};
+use crate::report::Report;
+
+/// The `kind` of a plan file.
+pub const KIND: &str = "scimdrift-plan";
+
+/// An account's state as planned (and as re-read before a PATCH).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expected {
+    /// `userName` (absent when the listing had none).
+    #[serde(rename = "userName")]
+    pub user_name: Option<String>,
+    /// Normalised emails, primary first.
+    pub emails: Vec<String>,
+    /// `active`.
+    pub active: bool,
+}
+
+/// One account to deactivate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// Slack user id.
+    pub slack_user_id: String,
+    /// The JumpCloud user it was matched to, if any (`unknown-active` has none).
+    pub jumpcloud_user_id: Option<String>,
+    /// The finding codes that put it in the plan.
+    pub reasons: Vec<String>,
+    /// The findings' `reason` words (`suspended`, `password-expired`, …).
+    pub details: Vec<String>,
+    /// The state when planned.
+    pub expected: Expected,
+}
+
+/// Where the plan's data came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInput {
+    /// Paths or URLs.
+    pub paths: Vec<String>,
+    /// Checksum (see the report's `inputs`).
+    pub sha256: String,
+}
+
+/// Both inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInputs {
+    /// JumpCloud.
+    pub jumpcloud: PlanInput,
+    /// Slack.
+    pub slack: PlanInput,
+}
+
+/// A whole plan (`plan.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Always 1 for this format.
+    pub schema_version: u32,
+    /// Always [`KIND`].
+    pub kind: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Inputs with checksums.
+    pub inputs: PlanInputs,
+    /// SCIM version of the listing (`v1`/`v2`), when known.
+    pub scim_version: Option<String>,
+    /// Active human accounts in the listing (the base of `--max-changes P%`).
+    pub slack_active_users: usize,
+    /// Always true: incomplete inputs never make a plan (kept so `apply` can check).
+    pub complete: bool,
+    /// Codes included on request (`unknown-active`).
+    pub included: Vec<String>,
+    /// The accounts to deactivate, sorted by Slack id.
+    pub actions: Vec<Action>,
+}
+
+/// The codes a plan deactivates by default.
+pub const DEFAULT_CODES: [FindingCode; 2] = [
+    FindingCode::SuspendedButActive,
+    FindingCode::UnentitledButActive,
+];
+
+/// Slack accounts that must never be touched: in a `link-conflict`, or sharing an email with
+/// several JumpCloud users.
+fn ambiguous(analysis: &Analysis) -> BTreeSet<&str> {
+    let mut out = BTreeSet::new();
+    for f in &analysis.findings {
+        match f.code {
+            FindingCode::LinkConflict => out.extend(f.slack_user_id.as_deref()),
+            FindingCode::DuplicateEmail if f.jumpcloud_user_ids.len() >= 2 => {
+                out.extend(f.slack_user_ids.iter().map(String::as_str));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Builds the plan from a complete report and its Slack listing.
+pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> Plan {
+    let codes: BTreeSet<FindingCode> = DEFAULT_CODES.iter().chain(include).copied().collect();
+    let skip = ambiguous(&report.analysis);
+    let users: HashMap<&str, &crate::model::SlackUser> =
+        slack.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let mut actions: Vec<Action> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for f in &report.analysis.findings {
+        if !codes.contains(&f.code) {
+            continue;
+        }
+        let Some(id) = f.slack_user_id.as_deref() else {
+            continue;
+        };
+        let Some(user) = users.get(id) else {
+            continue;
+        };
+        if skip.contains(id) || user.is_bot() || !user.active {
+            continue;
+        }
+        let i = *index.entry(id.to_owned()).or_insert_with(|| {
+            actions.push(Action {
+                slack_user_id: id.to_owned(),
+                jumpcloud_user_id: f.jumpcloud_user_id.clone(),
+                reasons: Vec::new(),
+                details: Vec::new(),
+                expected: Expected {
+                    user_name: user.user_name.clone(),
+                    emails: user.emails.iter().map(|e| e.as_str().to_owned()).collect(),
+                    active: true,
+                },
+            });
+            actions.len() - 1
+        });
+        actions[i].reasons.push(f.code.as_str().to_owned());
+        actions[i].details.extend(f.reason.clone());
+    }
+    actions.sort_by(|a, b| a.slack_user_id.cmp(&b.slack_user_id));
+    Plan {
+        schema_version: 1,
+        kind: KIND.to_owned(),
+        created_at: report
+            .generated_at
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        inputs: PlanInputs {
+            jumpcloud: PlanInput {
+                paths: report.jumpcloud.info.paths.clone(),
+                sha256: report.jumpcloud.info.sha256.clone(),
+            },
+            slack: PlanInput {
+                paths: report.slack.info.paths.clone(),
+                sha256: report.slack.info.sha256.clone(),
+            },
+        },
+        scim_version: report
+            .slack
+            .scim_version
+            .map(|v: ScimVersion| v.as_str().to_owned()),
+        slack_active_users: report.analysis.stats.slack_active,
+        complete: report.complete,
+        included: include.iter().map(|c| c.as_str().to_owned()).collect(),
+        actions,
+    }
+}
+
+/// Renders the plan as a table (`--format table`).
+pub fn write_table(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if plan.actions.is_empty() {
+        return writeln!(out, "Nothing to deactivate.");
+    }
+    let mut table = comfy_table::Table::new();
+    table
+        .load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
+        .set_header(vec!["Slack", "Email", "userName", "JumpCloud", "Why"]);
+    for a in &plan.actions {
+        table.add_row(vec![
+            a.slack_user_id.clone(),
+            a.expected.emails.first().cloned().unwrap_or_default(),
+            a.expected.user_name.clone().unwrap_or_default(),
+            a.jumpcloud_user_id
+                .clone()
+                .unwrap_or_else(|| "-".to_owned()),
+            a.reasons
+                .iter()
+                .zip(a.details.iter().map(Some).chain(std::iter::repeat(None)))
+                .map(|(r, d)| d.map_or_else(|| r.clone(), |d| format!("{r} ({d})")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "{} account(s) to deactivate, of {} active.",
+        plan.actions.len(),
+        plan.slack_active_users
+    )
+}

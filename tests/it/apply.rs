@@ -1,0 +1,540 @@
+//! `plan`, `apply` and `verify` against the Slack emulator: the safety rules of DESIGN §7, failure
+//! paths first. Every test checks that exactly the intended accounts end inactive, that no one
+//! else changed, and that no confirmed account was PATCHed twice.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{Run, arg, root, run_env};
+use crate::support::slack_emulator::{Faults, SlackConfig, SlackEmulator};
+
+const TOKEN: (&str, &str) = ("SLACK_SCIM_TOKEN", "xoxp-emulator");
+/// What the demo plan deactivates (with `--include unknown-active`).
+const TARGETS: [&str; 7] = [
+    "W0NW0000001",
+    "W0NW0000002",
+    "W0NW0000003",
+    "W0NW0000004",
+    "W0NW0000005",
+    "W0NW0000201",
+    "W0NW0000202",
+];
+
+fn emulator(faults: Faults) -> SlackEmulator {
+    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    config.primary_owner_id = Some("W0NW0000019".to_owned());
+    // Slack's limits, ten times faster, so Retry-After waits stay short.
+    config.time_scale = 10.0;
+    config.faults = faults;
+    SlackEmulator::start(config)
+}
+
+fn active_map(emu: &SlackEmulator) -> BTreeMap<String, bool> {
+    emu.user_ids()
+        .into_iter()
+        .map(|id| {
+            let active = emu.user(&id).unwrap()["active"].as_bool().unwrap_or(true);
+            (id, active)
+        })
+        .collect()
+}
+
+/// Writes the demo plan (7 actions) into `dir` and returns its path.
+fn demo_plan(dir: &Path) -> PathBuf {
+    let out = dir.join("plan.json");
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            "fixtures/demo/jumpcloud",
+            "--slack",
+            "fixtures/demo/slack",
+            "--out",
+            arg(&out),
+            "--include",
+            "unknown-active",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let plan = r.json();
+    let ids: Vec<&str> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slack_user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, TARGETS);
+    out
+}
+
+fn edit_plan(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut plan);
+    std::fs::write(path, plan.to_string()).unwrap();
+}
+
+fn apply(emu: &SlackEmulator, version: &str, plan: &Path, extra: &[&str]) -> Run {
+    let url = emu.base_url(version);
+    let mut args = vec!["apply", arg(plan), "--slack-url", &url];
+    if !extra.contains(&"--max-changes") {
+        args.extend(["--max-changes", "10"]);
+    }
+    args.extend_from_slice(extra);
+    run_env(None, &args, &[TOKEN])
+}
+
+/// Exactly `targets` went inactive; nobody else changed; each target PATCHed at most `max`.
+fn assert_only(emu: &SlackEmulator, before: &BTreeMap<String, bool>, targets: &[&str], max: u32) {
+    let after = active_map(emu);
+    for (id, was) in before {
+        let now = after[id];
+        if targets.contains(&id.as_str()) {
+            assert!(!now, "{id} should be inactive");
+            assert!(
+                emu.patch_count(id) <= max,
+                "{id} PATCHed {} times",
+                emu.patch_count(id)
+            );
+        } else {
+            assert_eq!(now, *was, "{id} must not change");
+            assert_eq!(emu.patch_count(id), 0, "{id} must not be PATCHed");
+        }
+    }
+}
+
+#[test]
+fn dry_run_then_apply_then_verify_v1_and_v2() {
+    for version in ["v1", "v2"] {
+        let emu = emulator(Faults::default());
+        let before = active_map(&emu);
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = demo_plan(tmp.path());
+
+        let r = apply(&emu, version, &plan, &[]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("7 would-deactivate"), "{r:?}");
+        assert_eq!(emu.total_patches(), 0, "a dry run sends no PATCH");
+        assert!(!tmp.path().join("plan.json.journal.jsonl").exists());
+
+        let url = emu.base_url(version);
+        let verify = |extra: &[&str]| {
+            let mut args = vec!["verify", "--slack-url", url.as_str(), "--format", "json"];
+            args.extend_from_slice(extra);
+            run_env(None, &args, &[TOKEN])
+        };
+        let r = verify(&["--jumpcloud", "fixtures/demo/jumpcloud"]);
+        assert_eq!(r.code, 1, "alice, bob and carol are still active: {r:?}");
+        assert_eq!(r.json()["summary"]["still-active"], 3);
+
+        let r = apply(&emu, version, &plan, &["--yes", "--format", "json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+        assert_only(&emu, &before, &TARGETS, 1);
+        for id in TARGETS {
+            assert_eq!(emu.patch_count(id), 1);
+        }
+
+        let journal = tmp.path().join("plan.json.journal.jsonl");
+        let r = verify(&["--journal", arg(&journal)]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.json()["summary"]["deactivated"], 7);
+        let r = verify(&["--plan", arg(&plan)]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = verify(&["--jumpcloud", "fixtures/demo/jumpcloud"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.json()["summary"]["deactivated"], 5);
+        assert_eq!(r.json()["summary"]["not-found"], 2);
+        let emails = tmp.path().join("emails.txt");
+        std::fs::write(&emails, "# offboarded today\nALICE.WONG@northwind.example\npaul.smith@northwind.example\nnobody@x.io\n").unwrap();
+        let r = verify(&["--emails", arg(&emails)]);
+        assert_eq!(r.code, 1, "paul is active: {r:?}");
+        assert_eq!(r.json()["summary"]["still-active"], 1);
+        assert_eq!(r.json()["summary"]["not-found"], 1);
+
+        // A re-run with the same journal PATCHes no one again.
+        let r = apply(&emu, version, &plan, &["--yes"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("done in an earlier run"), "{r:?}");
+        for id in TARGETS {
+            assert_eq!(emu.patch_count(id), 1);
+        }
+    }
+}
+
+#[test]
+fn guards_refuse_before_any_write() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let url = emu.base_url("v2");
+    let r = run_env(
+        None,
+        &["apply", arg(&plan), "--slack-url", &url, "--yes"],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2, "7 > 10% of 38 active: {r:?}");
+    assert!(
+        r.stderr
+            .contains("more than 3 allowed (default: 25 accounts and 10% of 38 active)"),
+        "{r:?}"
+    );
+    let r = apply(&emu, "v2", &plan, &["--yes", "--max-changes", "15%"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--max-changes", "6"]);
+    assert_eq!(r.code, 2, "{r:?}");
+
+    edit_plan(&plan, |p| {
+        p["created_at"] = Value::from("2025-11-22T00:00:00Z");
+    });
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("more than --max-plan-age 24h"), "{r:?}");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--max-plan-age", "3d"]);
+    assert_eq!(
+        r.code, 0,
+        "an older plan with a wider age limit runs: {r:?}"
+    );
+
+    let tmp2 = tempfile::tempdir().unwrap();
+    let plan2 = demo_plan(tmp2.path());
+    edit_plan(&plan2, |p| p["complete"] = Value::Bool(false));
+    let r = apply(&emu, "v2", &plan2, &["--yes"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("made from incomplete inputs"), "{r:?}");
+
+    let r = run_env(
+        None,
+        &["apply", "Cargo.toml", "--slack-url", &url, "--yes"],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a scimdrift plan"), "{r:?}");
+    let r = run_env(
+        None,
+        &[
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            "http://slack.example/scim/v2",
+            "--yes",
+        ],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("refusing plain http://"), "{r:?}");
+}
+
+#[test]
+fn incomplete_inputs_never_become_a_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let slack = tmp.path().join("slack");
+    std::fs::create_dir(&slack).unwrap();
+    // Only the first demo page: users 21–46 missing.
+    std::fs::copy(
+        root().join("fixtures/demo/slack/users-start-000001.json"),
+        slack.join("p1.json"),
+    )
+    .unwrap();
+    let out = tmp.path().join("plan.json");
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            "fixtures/demo/jumpcloud",
+            "--slack",
+            arg(&slack),
+            "--out",
+            arg(&out),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("Slack listing is incomplete"), "{r:?}");
+    assert!(!out.exists());
+    let r = run_env(None, &["plan", "--allow-incomplete"], &[]);
+    assert_eq!(r.code, 2, "plan has no --allow-incomplete: {r:?}");
+}
+
+#[test]
+fn skips_by_rule_and_refusals() {
+    let emu = emulator(Faults::default());
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    edit_plan(&plan, |p| {
+        let actions = p["actions"].as_array_mut().unwrap();
+        let template = actions[0].clone();
+        // Changed since plan: the expected email differs from Slack's.
+        actions[1]["expected"]["emails"] = serde_json::json!(["someone.else@northwind.example"]);
+        // Gone: no such account.
+        let mut gone = template.clone();
+        gone["slack_user_id"] = Value::from("W0NW9999999");
+        // Already inactive (oscar).
+        let mut inactive = template.clone();
+        inactive["slack_user_id"] = Value::from("W0NW0000013");
+        inactive["expected"]["emails"] = serde_json::json!(["oscar.diaz@northwind.example"]);
+        // A bot and the primary owner: Slack refuses both.
+        let mut bot = template.clone();
+        bot["slack_user_id"] = Value::from("B0NW0000001");
+        bot["expected"]["userName"] = Value::from("deploybot");
+        bot["expected"]["emails"] = serde_json::json!(["botuser-t0nw-a0001@slack-bots.com"]);
+        let mut owner = template;
+        owner["slack_user_id"] = Value::from("W0NW0000019");
+        owner["expected"]["userName"] = Value::from("uma.rao");
+        owner["expected"]["emails"] = serde_json::json!(["uma.rao@northwind.example"]);
+        actions.extend([gone, inactive, bot, owner]);
+    });
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &["--yes", "--format", "json", "--max-changes", "20"],
+    );
+    assert_eq!(r.code, 3, "refusals make the run fail: {r:?}");
+    let report = r.json();
+    let outcome = |id: &str| -> (String, Option<String>) {
+        let rec = report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["slack_user_id"] == id)
+            .unwrap();
+        (
+            rec["outcome"].as_str().unwrap().to_owned(),
+            rec["slack_error"].as_str().map(str::to_owned),
+        )
+    };
+    assert_eq!(outcome("W0NW0000002").0, "changed-since-plan");
+    assert_eq!(outcome("W0NW9999999").0, "gone");
+    assert_eq!(outcome("W0NW0000013").0, "already-inactive");
+    assert_eq!(
+        outcome("B0NW0000001"),
+        (
+            "refused".into(),
+            Some("cannot_disable_bot_user_with_scim".into())
+        )
+    );
+    assert_eq!(
+        outcome("W0NW0000019"),
+        (
+            "refused".into(),
+            Some("cannot_disable_primary_owner".into())
+        )
+    );
+    let deactivated: Vec<&str> = TARGETS
+        .iter()
+        .copied()
+        .filter(|id| *id != "W0NW0000002")
+        .collect();
+    let after = active_map(&emu);
+    assert!(after["W0NW0000002"], "changed accounts are left alone");
+    assert!(after["B0NW0000001"] && after["W0NW0000019"]);
+    for id in &deactivated {
+        assert!(!after[*id]);
+    }
+    for (id, was) in &before {
+        if !deactivated.contains(&id.as_str()) {
+            assert_eq!(after[id], *was, "{id}");
+        }
+    }
+    assert_eq!(emu.patch_count("W0NW0000002"), 0);
+    assert_eq!(emu.patch_count("W0NW0000013"), 0);
+}
+
+#[test]
+fn survives_429_storms_5xx_and_dropped_connections() {
+    let emu = emulator(Faults {
+        forced_429: 12,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(emu.responses_429() >= 12);
+    assert_only(&emu, &before, &TARGETS, 1);
+
+    let emu = emulator(Faults {
+        error_rate: 0.2,
+        drop_rate: 0.1,
+        write_lands_on_fault: true,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let r = apply(
+        &emu,
+        "v1",
+        &plan,
+        &[
+            "--yes",
+            "--max-retries",
+            "12",
+            "--journal",
+            arg(&tmp.path().join("j2")),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        emu.responses_5xx() + emu.dropped() > 0,
+        "faults were injected"
+    );
+    // A PATCH that landed behind a 5xx is confirmed by a re-read, never sent again.
+    assert_only(&emu, &before, &TARGETS, 1);
+}
+
+#[test]
+fn stale_reads_are_confirmed_late_or_left_unconfirmed_then_resumed() {
+    let emu = emulator(Faults {
+        stale_reads_after_patch: Duration::from_millis(1500),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(&emu, "v2", &plan, &["--yes", "--confirm-timeout", "0s"]);
+    assert_eq!(r.code, 3, "nothing confirmed within 0 s: {r:?}");
+    assert!(r.stdout.contains("unconfirmed"), "{r:?}");
+    std::thread::sleep(Duration::from_millis(1600));
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 0, "the re-run reads them inactive: {r:?}");
+    assert!(r.stdout.contains("already inactive"), "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+
+    let emu = emulator(Faults {
+        stale_reads_after_patch: Duration::from_millis(400),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &["--yes", "--journal", arg(&tmp.path().join("j2"))],
+    );
+    assert_eq!(r.code, 0, "polling outlasts the stale window: {r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+}
+
+#[test]
+fn killed_mid_run_then_resumed_with_its_journal() {
+    let emu = emulator(Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let url = emu.base_url("v2");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scimdrift"))
+        .args([
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            &url,
+            "--max-changes",
+            "10",
+            "--yes",
+            "--journal",
+            arg(&journal),
+        ])
+        .env("SLACK_SCIM_TOKEN", "xoxp-emulator")
+        .env("SOURCE_DATE_EPOCH", "1764000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.total_patches() < 3 {
+        assert!(Instant::now() < deadline, "apply made no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let partial = std::fs::read_to_string(&journal).unwrap();
+    assert!(partial.contains("\"patching\""), "{partial}");
+    assert!(emu.total_patches() < 7, "killed before the end");
+
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+    for id in TARGETS {
+        assert_eq!(emu.patch_count(id), 1, "{id} PATCHed twice");
+    }
+}
+
+#[test]
+fn bad_token_stops_before_any_write_and_never_leaks() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let canary = "xoxp-canary-77d1e0";
+    let url = emu.base_url("v2");
+    let r = run_env(
+        None,
+        &[
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            &url,
+            "--max-changes",
+            "10",
+            "--yes",
+            "-vvv",
+        ],
+        &[("SLACK_SCIM_TOKEN", canary)],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("refused the credentials"), "{r:?}");
+    assert_eq!(emu.total_patches(), 0);
+    let journal = std::fs::read_to_string(tmp.path().join("plan.json.journal.jsonl")).unwrap();
+    assert_eq!(journal.matches("not-attempted").count(), 7, "{journal}");
+    for text in [
+        &r.stdout,
+        &r.stderr,
+        &journal,
+        &std::fs::read_to_string(&plan).unwrap(),
+    ] {
+        assert!(!text.contains(canary));
+    }
+    // With the right token and -vvv, the token is still nowhere.
+    let token_file = tmp.path().join("t");
+    std::fs::write(&token_file, "xoxp-emulator").unwrap();
+    let r = run_env(
+        None,
+        &[
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            &url,
+            "--max-changes",
+            "10",
+            "--yes",
+            "-vvv",
+            "--token-file",
+            arg(&token_file),
+            "--journal",
+            arg(&tmp.path().join("j2")),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("PATCH /Users/W0NW0000001 -> 200"),
+        "{r:?}"
+    );
+    let journal = std::fs::read_to_string(tmp.path().join("j2")).unwrap();
+    for text in [&r.stdout, &r.stderr, &journal] {
+        assert!(!text.contains("xoxp-emulator"));
+    }
+}
