@@ -319,6 +319,10 @@ pub struct ApplyArgs {
     /// Client-side write limit per minute (Slack: 180/min per endpoint, 600/min per org).
     #[arg(long, value_name = "N", default_value_t = 170, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_writes_per_minute: u32,
+    /// Client-side limit on reads of single accounts per minute (Slack: 300/min for GET
+    /// /Users/{id}); each action reads at least twice.
+    #[arg(long, value_name = "N", default_value_t = 280, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_reads_per_minute: u32,
     /// File holding the Slack SCIM token [default: the SLACK_SCIM_TOKEN variable].
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
@@ -355,6 +359,10 @@ pub struct VerifyArgs {
     /// SCIM version, when the base URL does not end in /v1 or /v2.
     #[arg(long, value_enum, value_name = "VERSION")]
     pub scim_version: Option<ScimVersionArg>,
+    /// Client-side limit on reads of single accounts per minute (Slack: 300/min for GET
+    /// /Users/{id}).
+    #[arg(long, value_name = "N", default_value_t = 280, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_reads_per_minute: u32,
     /// Concurrency, rate limit, timeouts.
     #[command(flatten)]
     pub net: NetArgs,

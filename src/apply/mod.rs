@@ -199,6 +199,7 @@ pub fn slack_client(
     url: &str,
     token_file: Option<&Path>,
     net: &NetArgs,
+    reads_per_minute: u32,
     writes_per_minute: u32,
 ) -> Result<(Client, BaseUrl), Error> {
     let base = BaseUrl::parse(url)?;
@@ -218,8 +219,8 @@ pub fn slack_client(
     }
     let options = NetOptions {
         concurrency: usize::from(net.concurrency),
-        per_minute: net.max_rpm,
-        burst: net.max_rpm.min(20),
+        per_minute: reads_per_minute,
+        burst: reads_per_minute.min(20),
         writes_per_minute,
         write_burst: writes_per_minute.min(20),
         timeout: Duration::from_secs(net.timeout),
@@ -312,6 +313,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         &args.slack_url,
         args.token_file.as_deref(),
         &args.net,
+        args.max_reads_per_minute,
         args.max_writes_per_minute,
     )?;
     let version = version_of(&base, args.scim_version)?;

@@ -80,8 +80,13 @@ fn targets(args: &VerifyArgs) -> Result<Targets, Error> {
 /// `scimdrift verify`.
 pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Error> {
     let targets = targets(args)?;
-    let (client, base) =
-        super::slack_client(&args.slack_url, args.token_file.as_deref(), &args.net, 1)?;
+    let (client, base) = super::slack_client(
+        &args.slack_url,
+        args.token_file.as_deref(),
+        &args.net,
+        args.max_reads_per_minute,
+        1,
+    )?;
     let version = super::version_of(&base, args.scim_version)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
