@@ -43,6 +43,18 @@ Examples:
   scimdrift verify --emails offboarded.txt --slack-url https://api.slack.com/scim/v2
   scimdrift verify --jumpcloud jc/ --slack-url https://api.slack.com/scim/v2 --format json";
 
+const BASELINE_EXAMPLES: &str = "\
+Examples:
+  scimdrift baseline --jumpcloud jc/ --slack slack/ --owner it@acme.example \\
+    --reason \"accepted at rollout\" --days 90 --ticket SEC-42 --out exceptions.toml
+  scimdrift audit --jumpcloud jc/ --slack slack/ --exceptions exceptions.toml";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  scimdrift completions bash > /etc/bash_completion.d/scimdrift
+  scimdrift completions zsh > \"${fpath[1]}/_scimdrift\"
+  scimdrift completions fish > ~/.config/fish/completions/scimdrift.fish";
+
 const FETCH_SLACK_EXAMPLES: &str = "\
 Examples:
   SLACK_SCIM_TOKEN=xoxp-… scimdrift fetch slack --url https://api.slack.com/scim/v2 --out slack-snap/
@@ -84,8 +96,27 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
     /// Config file [default: ./scimdrift.toml when it exists].
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "SCIMDRIFT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Write the --format report to FILE instead of stdout (whole, or not at all).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the report as FORMAT to FILE (repeatable): json=drift.json junit=drift.xml …
+    #[arg(long, global = true, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub report: Vec<(Format, PathBuf)>,
+}
+
+/// Parses `--report FORMAT=FILE`.
+fn parse_report(raw: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("`{raw}` is not FORMAT=FILE (e.g. junit=drift.xml)"))?;
+    let format = <Format as ValueEnum>::from_str(format.trim(), true)
+        .map_err(|_| format!("unknown format `{format}` (table, json, markdown, csv or junit)"))?;
+    if file.trim().is_empty() {
+        return Err(format!("`{raw}` names no file"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 /// The commands.
@@ -107,6 +138,12 @@ pub enum Command {
     /// is still active.
     #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Write exceptions covering today's findings (owner and expiry required).
+    #[command(after_long_help = BASELINE_EXAMPLES)]
+    Baseline(BaselineArgs),
+    /// Print shell completions.
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
 }
 
 /// `scimdrift fetch …`.
@@ -261,7 +298,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Lowest severity that makes the exit status 1 [default: error, or fail_on in the config].
-    #[arg(long, value_enum, value_name = "SEVERITY")]
+    #[arg(long, value_enum, value_name = "SEVERITY", env = "SCIMDRIFT_FAIL_ON")]
     pub fail_on: Option<SeverityArg>,
     /// Exit 0 whatever the findings (report-only jobs); input errors still exit 2.
     #[arg(long)]
@@ -269,6 +306,43 @@ pub struct AuditArgs {
     /// Report on inputs that fail the completeness checks, marked "complete": false.
     #[arg(long)]
     pub allow_incomplete: bool,
+    /// Accepted drift, with owner and expiry (TOML) [default: exceptions in the config].
+    #[arg(long, value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
+    pub exceptions: Option<PathBuf>,
+    /// List suppressed findings in the table too.
+    #[arg(long)]
+    pub show_suppressed: bool,
+}
+
+/// `scimdrift baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Where the data comes from.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Who answers for the accepted drift (required).
+    #[arg(long, value_name = "WHO")]
+    pub owner: String,
+    /// Why it is accepted (required).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Days until the exceptions expire (at most max_exception_days).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+    /// A ticket reference to record.
+    #[arg(long, value_name = "ID")]
+    pub ticket: Option<String>,
+    /// The exceptions file to write; an existing one keeps its entries.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `scimdrift completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `scimdrift plan`.
@@ -384,6 +458,12 @@ pub enum Format {
     Table,
     /// The JSON report, `schema_version` 1.
     Json,
+    /// A Markdown job summary: totals, then a collapsed table per code.
+    Markdown,
+    /// One CSV row per finding, every JSON key.
+    Csv,
+    /// JUnit XML: a testsuite per code, a testcase per finding.
+    Junit,
 }
 
 /// Colour choice for the table.

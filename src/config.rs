@@ -51,6 +51,9 @@ struct RawConfig {
     slack_app_ids: Option<Vec<String>>,
     fail_on: Option<String>,
     severity: Option<BTreeMap<String, String>>,
+    exceptions: Option<PathBuf>,
+    max_exception_days: Option<i64>,
+    max_changes: Option<toml::Value>,
 }
 
 /// The validated contents of `scimdrift.toml`.
@@ -66,6 +69,22 @@ pub struct FileConfig {
     pub fail_on: Option<Severity>,
     /// `[severity]` overrides per code.
     pub severity: BTreeMap<FindingCode, Severity>,
+    /// `exceptions`: the exceptions file, relative to the config file.
+    pub exceptions: Option<PathBuf>,
+    /// `max_exception_days` (default 365).
+    pub max_exception_days: i64,
+    /// `max_changes` for `apply` (`N` or `P%`).
+    pub max_changes: Option<String>,
+}
+
+impl FileConfig {
+    /// The defaults, when there is no file.
+    pub fn defaults() -> Self {
+        Self {
+            max_exception_days: 365,
+            ..Self::default()
+        }
+    }
 }
 
 /// Loads `explicit`, else `./scimdrift.toml` when it exists, else the defaults.
@@ -75,7 +94,7 @@ pub fn load(explicit: Option<&Path>) -> Result<FileConfig, Error> {
     } else {
         let default = PathBuf::from(DEFAULT_FILE);
         if !default.is_file() {
-            return Ok(FileConfig::default());
+            return Ok(FileConfig::defaults());
         }
         default
     };
@@ -122,12 +141,34 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig, Error> {
         let sev = sev.parse::<Severity>().map_err(|p| invalid(&key, p))?;
         severity.insert(code, sev);
     }
+    let max_exception_days = raw.max_exception_days.unwrap_or(365);
+    if !(1..=3650).contains(&max_exception_days) {
+        return Err(invalid(
+            "max_exception_days",
+            format!("{max_exception_days} is not between 1 and 3650"),
+        ));
+    }
+    let max_changes = match raw.max_changes {
+        None => None,
+        Some(toml::Value::Integer(n)) if n >= 0 => Some(n.to_string()),
+        Some(toml::Value::String(s)) => Some(s),
+        Some(other) => {
+            return Err(invalid(
+                "max_changes",
+                format!("expected a number or \"P%\", found {other}"),
+            ));
+        }
+    };
+    let base = path.parent().unwrap_or(Path::new(""));
     Ok(FileConfig {
         path: Some(path.to_path_buf()),
         scim_enabled_at,
         slack_app_ids: raw.slack_app_ids.unwrap_or_default(),
         fail_on,
         severity,
+        exceptions: raw.exceptions.map(|p| base.join(p)),
+        max_exception_days,
+        max_changes,
     })
 }
 

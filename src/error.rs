@@ -21,6 +21,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
+    /// The exceptions file is invalid.
+    #[error(transparent)]
+    Exceptions(#[from] crate::exceptions::Error),
     /// A plan that must not be applied.
     #[error(transparent)]
     Refusal(#[from] crate::apply::Refusal),

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod exceptions;
 pub mod live;
 pub mod model;
 pub mod plan;
@@ -64,6 +65,18 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
         Command::Plan(args) => make_plan(&cli.global, args),
         Command::Apply(args) => apply::apply(&cli.global, args),
         Command::Verify(args) => apply::verify::verify(&cli.global, args),
+        Command::Baseline(args) => baseline(&cli.global, args),
+        Command::Completions(args) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "scimdrift",
+                &mut buf,
+            );
+            emit(&buf)?;
+            Ok(ExitStatus::Clean)
+        }
     }
 }
 
@@ -244,7 +257,7 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
     let mut buf = Vec::new();
     match global.format {
         cli::Format::Json => buf.extend_from_slice(&bytes),
-        cli::Format::Table => plan::write_table(&plan, &mut buf).map_err(Error::Output)?,
+        other => plan::write_rows(&plan, other, &mut buf).map_err(Error::Output)?,
     }
     emit(&buf)?;
     if global.quiet == 0 {
@@ -254,6 +267,106 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
             plan.actions.len(),
             args.out.display(),
             args.out.display()
+        );
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// `scimdrift baseline`: exceptions for today's findings, appended to `--out` (whose entries
+/// are kept).
+fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus, Error> {
+    let (report, _, config) = build_report(global, &args.input, false)?;
+    let days = i64::from(args.days);
+    if days > config.max_exception_days {
+        return Err(Error::Usage {
+            flag: "--days",
+            problem: format!(
+                "{days} is more than max_exception_days ({})",
+                config.max_exception_days
+            ),
+        });
+    }
+    let existing_text = match std::fs::read_to_string(&args.out) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(source::Error::Read {
+                path: args.out.clone(),
+                source,
+            }
+            .into());
+        }
+    };
+    let existing = if existing_text.is_empty() {
+        Vec::new()
+    } else {
+        exceptions::load(&args.out, today(), config.max_exception_days)?
+    };
+    let mut covered = report.analysis.findings.clone();
+    exceptions::apply(&mut covered, &existing, today());
+    let expires = today()
+        .checked_add(jiff::Span::new().days(days))
+        .map_err(|e| Error::Usage {
+            flag: "--days",
+            problem: e.to_string(),
+        })?;
+    let mut text = existing_text.clone();
+    let mut added = 0;
+    for f in covered.iter().filter(|f| f.counts()) {
+        if matches!(
+            f.code,
+            analysis::FindingCode::ExpiredException | analysis::FindingCode::StaleException
+        ) {
+            continue;
+        }
+        let (key, value) = if let Some(g) = &f.jumpcloud_group_id {
+            ("jumpcloud_group_id", g.clone())
+        } else if let Some(id) = &f.slack_user_id {
+            ("slack_user_id", id.clone())
+        } else if let Some(e) = &f.email {
+            ("email", e.clone())
+        } else {
+            continue;
+        };
+        let mut entry = toml::Table::new();
+        entry.insert(key.to_owned(), toml::Value::String(value));
+        entry.insert(
+            "codes".to_owned(),
+            toml::Value::Array(vec![toml::Value::String(f.code.as_str().to_owned())]),
+        );
+        entry.insert(
+            "reason".to_owned(),
+            toml::Value::String(args.reason.clone()),
+        );
+        entry.insert("owner".to_owned(), toml::Value::String(args.owner.clone()));
+        entry.insert(
+            "expires".to_owned(),
+            toml::Value::String(expires.to_string()),
+        );
+        if let Some(t) = &args.ticket {
+            entry.insert("ticket".to_owned(), toml::Value::String(t.clone()));
+        }
+        let mut doc = toml::Table::new();
+        doc.insert(
+            "exception".to_owned(),
+            toml::Value::Array(vec![toml::Value::Table(entry)]),
+        );
+        if !text.is_empty() && !text.ends_with("\n\n") {
+            text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
+        }
+        text.push_str("# ");
+        text.push_str(&f.message.replace('\n', " "));
+        text.push('\n');
+        text.push_str(&toml::to_string(&doc).map_err(|e| Error::Output(std::io::Error::other(e)))?);
+        added += 1;
+    }
+    write_whole(&args.out, text.as_bytes())?;
+    if global.quiet == 0 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "scimdrift: {added} exception(s) added to {} (expiring {expires}); {} kept",
+            args.out.display(),
+            existing.len()
         );
     }
     Ok(ExitStatus::Clean)
@@ -280,23 +393,63 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     result.map_err(io)
 }
 
+/// Today's date in UTC (exception expiry is by calendar day).
+fn today() -> jiff::civil::Date {
+    now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+/// The exceptions of `--exceptions` or the config, applied to the report's findings.
+fn apply_exceptions(
+    report: &mut Report,
+    flag: Option<&std::path::Path>,
+    config: &config::FileConfig,
+) -> Result<(), Error> {
+    let Some(path) = flag
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| config.exceptions.clone())
+    else {
+        return Ok(());
+    };
+    let list = exceptions::load(&path, today(), config.max_exception_days)?;
+    exceptions::apply(&mut report.analysis.findings, &list, today());
+    Ok(())
+}
+
 fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
-    let (report, _, config) = build_report(global, &args.input, args.allow_incomplete)?;
+    let (mut report, _, config) = build_report(global, &args.input, args.allow_incomplete)?;
+    apply_exceptions(&mut report, args.exceptions.as_deref(), &config)?;
     let fail_on = args
         .fail_on
         .map(Severity::from)
         .or(config.fail_on)
         .unwrap_or(Severity::Error);
+
     let stdout = std::io::stdout();
-    let terminal = stdout.is_terminal();
-    let style = render::Style {
-        color: use_color(global.color, terminal),
-        terminal,
+    let terminal = stdout.is_terminal() && global.output.is_none();
+    let opts = render::Options {
+        style: render::Style {
+            color: use_color(global.color, terminal),
+            terminal,
+        },
+        fail_on,
+        show_suppressed: args.show_suppressed,
     };
-    // Rendered whole before anything reaches stdout: a failed render prints nothing.
+    // Every output is rendered whole before it is written: a failed render writes nothing.
     let mut buf = Vec::with_capacity(64 * 1024);
-    render::write(&report, global.format, style, &mut buf).map_err(Error::Output)?;
-    emit(&buf)?;
+    render::write(&report, global.format, opts, &mut buf).map_err(Error::Output)?;
+    match &global.output {
+        Some(path) => write_whole(path, &buf)?,
+        None => emit(&buf)?,
+    }
+    let plain = render::Options {
+        style: render::Style::default(),
+        ..opts
+    };
+    for (format, path) in &global.report {
+        let mut buf = Vec::new();
+        render::write(&report, *format, plain, &mut buf).map_err(Error::Output)?;
+        write_whole(path, &buf)?;
+    }
     if global.quiet == 0 {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{}", render::summary_line(&report));

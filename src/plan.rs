@@ -172,36 +172,49 @@ pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> 
     }
 }
 
-/// Renders the plan as a table (`--format table`).
-pub fn write_table(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    if plan.actions.is_empty() {
-        return writeln!(out, "Nothing to deactivate.");
-    }
-    let mut table = comfy_table::Table::new();
-    table
-        .load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
-        .set_header(vec!["Slack", "Email", "userName", "JumpCloud", "Why"]);
-    for a in &plan.actions {
-        table.add_row(vec![
-            a.slack_user_id.clone(),
-            a.expected.emails.first().cloned().unwrap_or_default(),
-            a.expected.user_name.clone().unwrap_or_default(),
-            a.jumpcloud_user_id
-                .clone()
-                .unwrap_or_else(|| "-".to_owned()),
-            a.reasons
-                .iter()
-                .zip(a.details.iter().map(Some).chain(std::iter::repeat(None)))
-                .map(|(r, d)| d.map_or_else(|| r.clone(), |d| format!("{r} ({d})")))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ]);
-    }
-    writeln!(out, "{table}")?;
-    writeln!(
-        out,
-        "{} account(s) to deactivate, of {} active.",
-        plan.actions.len(),
-        plan.slack_active_users
-    )
+/// Renders the plan's actions in a line-per-item format (table, Markdown, CSV, JUnit).
+pub fn write_rows(
+    plan: &Plan,
+    format: crate::cli::Format,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let rows = crate::render::rows::Rows {
+        title: "plan",
+        header: vec!["Slack", "Email", "userName", "JumpCloud", "Why"],
+        rows: plan
+            .actions
+            .iter()
+            .map(|a| {
+                let why = a
+                    .reasons
+                    .iter()
+                    .zip(a.details.iter().map(Some).chain(std::iter::repeat(None)))
+                    .map(|(r, d)| d.map_or_else(|| r.clone(), |d| format!("{r} ({d})")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (
+                    vec![
+                        a.slack_user_id.clone(),
+                        a.expected.emails.first().cloned().unwrap_or_default(),
+                        a.expected.user_name.clone().unwrap_or_default(),
+                        a.jumpcloud_user_id
+                            .clone()
+                            .unwrap_or_else(|| "-".to_owned()),
+                        why,
+                    ],
+                    Some("to deactivate".to_owned()),
+                )
+            })
+            .collect(),
+        footer: Some(if plan.actions.is_empty() {
+            "Nothing to deactivate.".to_owned()
+        } else {
+            format!(
+                "{} account(s) to deactivate, of {} active.",
+                plan.actions.len(),
+                plan.slack_active_users
+            )
+        }),
+    };
+    crate::render::rows::write(&rows, format, out)
 }

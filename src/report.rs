@@ -102,7 +102,7 @@ impl Report {
     /// Findings by severity.
     pub fn by_severity(&self) -> SeverityCounts {
         let mut c = SeverityCounts::default();
-        for f in &self.analysis.findings {
+        for f in self.analysis.findings.iter().filter(|f| f.counts()) {
             match f.severity {
                 Severity::Error => c.error += 1,
                 Severity::Warning => c.warning += 1,
@@ -112,7 +112,16 @@ impl Report {
         c
     }
 
-    /// Findings per code, every code present (zero when absent), in code order.
+    /// Findings suppressed by exceptions.
+    pub fn suppressed(&self) -> usize {
+        self.analysis
+            .findings
+            .iter()
+            .filter(|f| !f.counts())
+            .count()
+    }
+
+    /// Findings per code that count, every code present (zero when absent), in code order.
     pub fn by_code(&self) -> Vec<(FindingCode, usize)> {
         FindingCode::ALL
             .iter()
@@ -121,7 +130,7 @@ impl Report {
                     .analysis
                     .findings
                     .iter()
-                    .filter(|f| f.code == *code)
+                    .filter(|f| f.code == *code && f.counts())
                     .count();
                 (*code, n)
             })
@@ -130,7 +139,12 @@ impl Report {
 
     /// 1 when any finding is at or above `fail_on`, else 0.
     pub fn exit_status(&self, fail_on: Severity) -> ExitStatus {
-        if self.analysis.findings.iter().any(|f| f.severity >= fail_on) {
+        if self
+            .analysis
+            .findings
+            .iter()
+            .any(|f| f.counts() && f.severity >= fail_on)
+        {
             ExitStatus::Drift
         } else {
             ExitStatus::Clean

@@ -205,6 +205,19 @@ impl Remediation {
     }
 }
 
+/// Why a finding does not count: the exception that covers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The exception's reason.
+    pub reason: String,
+    /// Its owner.
+    pub owner: String,
+    /// Its expiry date (`YYYY-MM-DD`).
+    pub expires: String,
+    /// Its ticket.
+    pub ticket: Option<String>,
+}
+
 /// One finding. Absent values are `None` or empty, so every report key is always present.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -232,6 +245,8 @@ pub struct Finding {
     pub matched_by: Option<MatchedBy>,
     /// Why, in a word (`suspended`, `no-external-id`, …).
     pub reason: Option<String>,
+    /// The exception that covers it; suppressed findings do not count for the exit status.
+    pub suppressed: Option<Suppression>,
 }
 
 impl Finding {
@@ -250,12 +265,18 @@ impl Finding {
             email: None,
             matched_by: None,
             reason: None,
+            suppressed: None,
         }
     }
 
     /// What fixes it, when scimdrift can (from the code).
     pub fn remediation(&self) -> Option<Remediation> {
         self.code.remediation()
+    }
+
+    /// Whether it counts (is not suppressed by an exception).
+    pub fn counts(&self) -> bool {
+        self.suppressed.is_none()
     }
 
     /// The order of the report: most severe first, then code, then ids.

@@ -10,7 +10,7 @@ pub mod finding;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use connectors::{Connectors, DetectedBy, UnknownApp};
-pub use finding::{Finding, FindingCode, MatchedBy, Remediation, Severity};
+pub use finding::{Finding, FindingCode, MatchedBy, Remediation, Severity, Suppression};
 
 use crate::model::{Email, InactiveReason, JcUser, JumpCloud, SlackListing, SlackUser};
 

@@ -158,7 +158,12 @@ pub fn read_plan(path: &Path) -> Result<(Plan, String), Error> {
     Ok((plan, crate::source::sha256_hex(&bytes)))
 }
 
-fn guards(plan: &Plan, path: &Path, args: &ApplyArgs) -> Result<(), Error> {
+fn guards(
+    plan: &Plan,
+    path: &Path,
+    args: &ApplyArgs,
+    configured_max: Option<&str>,
+) -> Result<(), Error> {
     if !plan.complete {
         return Err(Refusal::Incomplete {
             path: path.to_path_buf(),
@@ -182,7 +187,10 @@ fn guards(plan: &Plan, path: &Path, args: &ApplyArgs) -> Result<(), Error> {
         }
         .into());
     }
-    let (limit, why) = max_changes(args.max_changes.as_deref(), plan.slack_active_users)?;
+    let (limit, why) = max_changes(
+        args.max_changes.as_deref().or(configured_max),
+        plan.slack_active_users,
+    )?;
     if plan.actions.len() > limit {
         return Err(Refusal::TooMany {
             count: plan.actions.len(),
@@ -275,33 +283,39 @@ fn render(
             serde_json::to_writer_pretty(&mut *out, &view)?;
             writeln!(out)
         }
-        Format::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
-                .set_header(vec!["Slack", "Outcome", "HTTP", "Detail"]);
-            for r in records {
-                table.add_row(vec![
-                    r.slack_user_id.clone().unwrap_or_default(),
-                    r.outcome
-                        .map_or("would-deactivate", Outcome::as_str)
-                        .to_owned(),
-                    r.http_status.map(|s| s.to_string()).unwrap_or_default(),
-                    r.message.clone().unwrap_or_default(),
-                ]);
-            }
-            writeln!(out, "{table}")?;
+        other => {
             let parts: Vec<String> = summary.iter().map(|(k, v)| format!("{v} {k}")).collect();
-            writeln!(
-                out,
-                "{}{}",
-                if dry_run {
-                    "Dry run (nothing sent; pass --yes to apply): "
-                } else {
-                    ""
-                },
-                parts.join(", ")
-            )
+            let rows = crate::render::rows::Rows {
+                title: "apply",
+                header: vec!["Slack", "Outcome", "HTTP", "Detail"],
+                rows: records
+                    .iter()
+                    .map(|r| {
+                        let outcome = r.outcome.map_or("would-deactivate", Outcome::as_str);
+                        (
+                            vec![
+                                r.slack_user_id.clone().unwrap_or_default(),
+                                outcome.to_owned(),
+                                r.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                                r.message.clone().unwrap_or_default(),
+                            ],
+                            r.outcome
+                                .filter(|o| !o.is_success())
+                                .map(|o| o.as_str().to_owned()),
+                        )
+                    })
+                    .collect(),
+                footer: Some(format!(
+                    "{}{}",
+                    if dry_run {
+                        "Dry run (nothing sent; pass --yes to apply): "
+                    } else {
+                        ""
+                    },
+                    parts.join(", ")
+                )),
+            };
+            crate::render::rows::write(&rows, other, out)
         }
     }
 }
@@ -309,6 +323,8 @@ fn render(
 /// `scimdrift apply PLAN`.
 pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error> {
     let (plan, plan_sha) = read_plan(&args.plan)?;
+    let config = crate::config::load(global.config.as_deref())?;
+    let configured_max = config.max_changes.as_deref();
     let (client, base) = slack_client(
         &args.slack_url,
         args.token_file.as_deref(),
@@ -331,7 +347,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         .map_err(Error::Runtime)?;
     let mut records = Vec::with_capacity(plan.actions.len());
     if !args.yes {
-        if let Err(e) = guards(&plan, &args.plan, args) {
+        if let Err(e) = guards(&plan, &args.plan, args, configured_max) {
             tracing::warn!("with --yes this plan would be refused: {e}");
         }
         for action in &plan.actions {
@@ -339,7 +355,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         }
         return finish(global, args, &records, true, None);
     }
-    guards(&plan, &args.plan, args)?;
+    guards(&plan, &args.plan, args, configured_max)?;
     let journal_path = args.journal.clone().unwrap_or_else(|| {
         let mut p = args.plan.clone().into_os_string();
         p.push(".journal.jsonl");

@@ -232,23 +232,28 @@ fn render(
             serde_json::to_writer_pretty(&mut *out, &view)?;
             writeln!(out)
         }
-        Format::Table => {
-            if checks.is_empty() {
-                return writeln!(out, "Nothing to verify.");
-            }
-            let mut table = comfy_table::Table::new();
-            table
-                .load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
-                .set_header(vec!["Target", "Slack", "Email", "Status"]);
-            for c in checks {
-                table.add_row(vec![
-                    c.target.clone(),
-                    c.slack_user_id.clone().unwrap_or_else(|| "-".to_owned()),
-                    c.email.clone().unwrap_or_else(|| "-".to_owned()),
-                    c.status.to_owned(),
-                ]);
-            }
-            writeln!(out, "{table}")
+        other => {
+            let rows = crate::render::rows::Rows {
+                title: "verify",
+                header: vec!["Target", "Slack", "Email", "Status"],
+                rows: checks
+                    .iter()
+                    .map(|c| {
+                        (
+                            vec![
+                                c.target.clone(),
+                                c.slack_user_id.clone().unwrap_or_else(|| "-".to_owned()),
+                                c.email.clone().unwrap_or_else(|| "-".to_owned()),
+                                c.status.to_owned(),
+                            ],
+                            (c.status == "still-active")
+                                .then(|| "still active in Slack".to_owned()),
+                        )
+                    })
+                    .collect(),
+                footer: checks.is_empty().then(|| "Nothing to verify.".to_owned()),
+            };
+            crate::render::rows::write(&rows, other, out)
         }
     }
 }

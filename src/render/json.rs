@@ -84,7 +84,15 @@ struct JsonFinding<'a> {
     matched_by: Option<&'static str>,
     reason: Option<&'a str>,
     remediation: Option<&'static str>,
-    suppressed: Option<()>,
+    suppressed: Option<JsonSuppressed<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    reason: &'a str,
+    owner: &'a str,
+    expires: &'a str,
+    ticket: Option<&'a str>,
 }
 
 impl<'a> From<&'a Finding> for JsonFinding<'a> {
@@ -107,7 +115,12 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             remediation: f
                 .remediation()
                 .map(super::super::analysis::finding::Remediation::as_str),
-            suppressed: None,
+            suppressed: f.suppressed.as_ref().map(|s| JsonSuppressed {
+                reason: &s.reason,
+                owner: &s.owner,
+                expires: &s.expires,
+                ticket: s.ticket.as_deref(),
+            }),
         }
     }
 }
@@ -156,7 +169,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 warning: by.warning,
                 info: by.info,
             },
-            suppressed: 0,
+            suppressed: report.suppressed(),
             by_code: report
                 .by_code()
                 .into_iter()

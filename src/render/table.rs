@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::Style;
+use super::{Options, Style};
 use crate::analysis::{Finding, Severity};
 use crate::report::Report;
 
@@ -40,8 +40,14 @@ fn row(f: &Finding, style: Style) -> Vec<Cell> {
 }
 
 /// Writes the findings table (or a one-line all-clear) and the notices.
-pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let findings = &report.analysis.findings;
+pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<()> {
+    let style = opts.style;
+    let findings: Vec<&Finding> = report
+        .analysis
+        .findings
+        .iter()
+        .filter(|f| opts.show_suppressed || f.counts())
+        .collect();
     if findings.is_empty() {
         writeln!(
             out,
@@ -65,7 +71,15 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
         }
         table.set_header(vec!["Severity", "Code", "Slack", "JumpCloud", "Detail"]);
         for f in findings {
-            table.add_row(row(f, style));
+            let mut cells = row(f, style);
+            if let Some(s) = &f.suppressed {
+                cells[0] = Cell::new(format!("{} (suppressed)", f.severity));
+                cells[4] = Cell::new(format!(
+                    "{} [suppressed: {}, owner {}, until {}]",
+                    f.message, s.reason, s.owner, s.expires
+                ));
+            }
+            table.add_row(cells);
         }
         writeln!(out, "{table}")?;
     }
@@ -73,6 +87,13 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(
             out,
             "WARNING: incomplete inputs (--allow-incomplete): this report may miss drift."
+        )?;
+    }
+    let hidden = report.suppressed();
+    if hidden > 0 && !opts.show_suppressed {
+        writeln!(
+            out,
+            "{hidden} finding(s) suppressed by exceptions (--show-suppressed lists them)."
         )?;
     }
     for notice in &report.notices {

@@ -14,6 +14,7 @@ mod demo;
 mod emulator;
 mod fetch;
 mod peer;
+mod reporting;
 mod shapes;
 
 #[allow(dead_code)]
