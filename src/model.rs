@@ -4,8 +4,51 @@
 //! Pure data. Nothing here reads files, parses wire formats or looks at the clock; the loaders in
 //! `source` convert their private wire types into these.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+
+/// The hash maps of the join: inputs are an admin's own exports, not hostile, so a fast hasher
+/// (foldhash) instead of `SipHash`.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`FastMap`].
+pub type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
+/// An empty [`FastMap`] with room for `n` keys.
+pub fn fast_map<K, V>(n: usize) -> FastMap<K, V> {
+    FastMap::with_capacity_and_hasher(n, foldhash::fast::RandomState::default())
+}
+
+/// An empty [`FastSet`] with room for `n` keys.
+pub fn fast_set<K>(n: usize) -> FastSet<K> {
+    FastSet::with_capacity_and_hasher(n, foldhash::fast::RandomState::default())
+}
+
+/// One index, or several: most keys of the join occur once, and need no allocation.
+#[derive(Clone, Debug)]
+pub enum Hits<T> {
+    /// A single occurrence.
+    One(T),
+    /// Several.
+    Many(Vec<T>),
+}
+
+impl<T: Copy> Hits<T> {
+    /// Adds an occurrence.
+    pub fn push(&mut self, v: T) {
+        match self {
+            Self::One(first) => *self = Self::Many(vec![*first, v]),
+            Self::Many(all) => all.push(v),
+        }
+    }
+
+    /// Every occurrence.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            Self::One(v) => std::slice::from_ref(v),
+            Self::Many(all) => all,
+        }
+    }
+}
 
 /// An email address as the join uses it: trimmed and lower-cased.
 ///

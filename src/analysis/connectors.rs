@@ -2,7 +2,9 @@
 //!
 //! Pure: works on the loaded `JumpCloud` data and the policy only.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::FastSet;
 
 use crate::model::{JcApp, JumpCloud};
 
@@ -131,8 +133,8 @@ pub fn detect(
 /// The users entitled to the scoped connectors: listed in `applications/<id>/users`, or members
 /// (directly or through nested groups) of a group bound to one. `None` when the export holds no
 /// binding at all for them, so entitlement cannot be judged.
-pub fn entitled_users<'a>(jc: &'a JumpCloud, connectors: &Connectors) -> Option<HashSet<&'a str>> {
-    let mut entitled: HashSet<&str> = HashSet::new();
+pub fn entitled_users<'a>(jc: &'a JumpCloud, connectors: &Connectors) -> Option<FastSet<&'a str>> {
+    let mut entitled: FastSet<&str> = FastSet::default();
     let mut has_binding = false;
     for app in &connectors.scoped {
         if let Some(users) = jc.app_users.get(app) {
@@ -277,7 +279,9 @@ mod tests {
             scoped: BTreeSet::from(["slack".into()]),
         };
         let e = entitled_users(&jc, &c).unwrap();
-        assert_eq!(e, HashSet::from(["u1", "u2"]));
+        let mut got: Vec<&str> = e.into_iter().collect();
+        got.sort_unstable();
+        assert_eq!(got, vec!["u1", "u2"]);
         let none = Connectors {
             all: BTreeMap::new(),
             scoped: BTreeSet::from(["other".into()]),

@@ -7,12 +7,15 @@
 pub mod connectors;
 pub mod finding;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 pub use connectors::{Connectors, DetectedBy, UnknownApp};
 pub use finding::{Finding, FindingCode, MatchedBy, Remediation, Severity, Suppression};
 
-use crate::model::{Email, InactiveReason, JcUser, JumpCloud, SlackListing, SlackUser};
+use crate::model::{
+    Email, FastMap, FastSet, Hits, InactiveReason, JcUser, JumpCloud, SlackListing, SlackUser,
+    fast_map, fast_set,
+};
 
 /// The knobs of the analysis, resolved from flags and config by the caller.
 #[derive(Clone, Debug, Default)]
@@ -53,8 +56,9 @@ pub struct Analysis {
     pub connectors: Connectors,
 }
 
-/// Where an email occurs among JumpCloud users: (user index, is it the primary `email`).
-type JcHits = Vec<(usize, bool)>;
+/// Where an email occurs among JumpCloud users: (user index, is it the primary `email`). A user
+/// occurs at most once per email.
+type JcHits = Hits<(usize, bool)>;
 
 enum Match<'a> {
     Linked(&'a JcUser, MatchedBy),
@@ -67,19 +71,25 @@ enum Match<'a> {
 
 struct Index<'a> {
     users: &'a [JcUser],
-    by_id: HashMap<&'a str, usize>,
-    by_email: HashMap<&'a Email, JcHits>,
+    by_id: FastMap<&'a str, usize>,
+    by_email: FastMap<&'a Email, JcHits>,
+}
+
+fn insert<'a, T: Copy>(map: &mut FastMap<&'a Email, Hits<T>>, key: &'a Email, v: T) {
+    map.entry(key)
+        .and_modify(|h| h.push(v))
+        .or_insert(Hits::One(v));
 }
 
 impl<'a> Index<'a> {
     fn new(users: &'a [JcUser]) -> Self {
-        let mut by_id = HashMap::with_capacity(users.len());
-        let mut by_email: HashMap<&Email, JcHits> = HashMap::with_capacity(users.len());
+        let mut by_id = fast_map(users.len());
+        let mut by_email = fast_map(users.len());
         for (i, user) in users.iter().enumerate() {
             by_id.insert(user.id.as_str(), i);
-            by_email.entry(&user.email).or_default().push((i, true));
+            insert(&mut by_email, &user.email, (i, true));
             if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
-                by_email.entry(alt).or_default().push((i, false));
+                insert(&mut by_email, alt, (i, false));
             }
         }
         Self {
@@ -89,25 +99,9 @@ impl<'a> Index<'a> {
         }
     }
 
-    fn primary_owners(&self, email: &Email) -> impl Iterator<Item = usize> + '_ {
-        self.by_email
-            .get(email)
-            .into_iter()
-            .flatten()
-            .filter(|(_, primary)| *primary)
-            .map(|(i, _)| *i)
-    }
-
-    fn any_owners(&self, email: &Email) -> Vec<usize> {
-        let mut owners: Vec<usize> = self
-            .by_email
-            .get(email)
-            .into_iter()
-            .flatten()
-            .map(|(i, _)| *i)
-            .collect();
-        owners.dedup();
-        owners
+    /// Every (user, primary?) that has `email`.
+    fn owners(&self, email: &Email) -> &[(usize, bool)] {
+        self.by_email.get(email).map_or(&[], Hits::as_slice)
     }
 
     /// DESIGN §3: `externalId`, then the primary email against exactly one `email`, then any
@@ -115,24 +109,29 @@ impl<'a> Index<'a> {
     fn find(&self, s: &'a SlackUser) -> Match<'a> {
         if let Some(&a) = s.external_id.as_deref().and_then(|x| self.by_id.get(x)) {
             for email in &s.emails {
-                let owners: Vec<usize> = self.primary_owners(email).collect();
-                if !owners.is_empty() && !owners.contains(&a) {
-                    let others = owners.into_iter().map(|i| &self.users[i]).collect();
+                let owners = self.owners(email);
+                let primary = || owners.iter().filter(|(_, p)| *p).map(|(i, _)| *i);
+                if primary().next().is_some() && !primary().any(|i| i == a) {
+                    let others = primary().map(|i| &self.users[i]).collect();
                     return Match::Conflict(&self.users[a], others, email);
                 }
             }
             return Match::Linked(&self.users[a], MatchedBy::ExternalId);
         }
-        let primary: Vec<usize> = self.primary_owners(s.primary_email()).collect();
-        match primary.as_slice() {
-            [one] => return Match::Linked(&self.users[*one], MatchedBy::Email),
-            [] => {}
-            _ => return Match::Ambiguous,
+        let mut primary = self
+            .owners(s.primary_email())
+            .iter()
+            .filter(|(_, p)| *p)
+            .map(|(i, _)| *i);
+        match (primary.next(), primary.next()) {
+            (Some(one), None) => return Match::Linked(&self.users[one], MatchedBy::Email),
+            (None, _) => {}
+            (Some(_), Some(_)) => return Match::Ambiguous,
         }
         for email in &s.emails {
-            match self.any_owners(email).as_slice() {
+            match self.owners(email) {
                 [] => {}
-                [one] => return Match::Linked(&self.users[*one], MatchedBy::AlternateEmail),
+                [(one, _)] => return Match::Linked(&self.users[*one], MatchedBy::AlternateEmail),
                 _ => return Match::Ambiguous,
             }
         }
@@ -200,8 +199,8 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
     let mut undated = 0usize;
     // A deactivated account is only drift when its owner has no active one.
     let mut inactive_entitled: Vec<(usize, &JcUser, MatchedBy)> = Vec::new();
-    let mut has_active_account: HashSet<&str> = HashSet::new();
-    let mut slack_by_email: HashMap<&Email, Vec<usize>> = HashMap::with_capacity(slack.users.len());
+    let mut has_active_account: FastSet<&str> = fast_set(slack.users.len());
+    let mut slack_by_email: FastMap<&Email, Hits<usize>> = fast_map(slack.users.len());
 
     for (si, s) in slack.users.iter().enumerate() {
         if s.is_bot() {
@@ -212,7 +211,7 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
             stats.slack_active += 1;
         }
         for email in &s.emails {
-            slack_by_email.entry(email).or_default().push(si);
+            insert(&mut slack_by_email, email, si);
         }
         match index.find(s) {
             Match::Linked(user, by) => {
@@ -387,10 +386,19 @@ fn legacy_reason(
 fn duplicate_emails(
     index: &Index<'_>,
     slack: &[SlackUser],
-    slack_by_email: &HashMap<&Email, Vec<usize>>,
+    slack_by_email: &FastMap<&Email, Hits<usize>>,
     findings: &mut Vec<Finding>,
 ) {
-    let mut emit = |email: &Email, slack_ids: Vec<String>, jc_ids: Vec<String>| {
+    let mut emit = |email: &Email, slack_hits: &[usize], jc_hits: &[(usize, bool)]| {
+        let mut slack_ids: Vec<String> = slack_hits.iter().map(|&i| slack[i].id.clone()).collect();
+        slack_ids.sort();
+        slack_ids.dedup();
+        let mut jc_ids: Vec<String> = jc_hits
+            .iter()
+            .map(|(i, _)| index.users[*i].id.clone())
+            .collect();
+        jc_ids.sort();
+        jc_ids.dedup();
         let mut f = Finding::new(
             FindingCode::DuplicateEmail,
             format!(
@@ -404,32 +412,20 @@ fn duplicate_emails(
         f.jumpcloud_user_ids = jc_ids;
         findings.push(f);
     };
-    let jc_ids = |email: &Email| -> Vec<String> {
-        let mut ids: Vec<String> = index
-            .any_owners(email)
-            .into_iter()
-            .map(|i| index.users[i].id.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
+    // Only emails seen twice need any work: the rest of the maps are read, never copied.
     for (email, hits) in slack_by_email {
-        let mut slack_ids: Vec<String> = hits.iter().map(|&i| slack[i].id.clone()).collect();
-        slack_ids.sort();
-        slack_ids.dedup();
-        let jc = jc_ids(email);
-        if slack_ids.len() >= 2 || jc.len() >= 2 {
-            emit(email, slack_ids, jc);
+        let jc = index.owners(email);
+        let slack_dup = match hits {
+            Hits::One(_) => false,
+            Hits::Many(all) => all.iter().any(|i| *i != all[0]),
+        };
+        if slack_dup || jc.len() >= 2 {
+            emit(email, hits.as_slice(), jc);
         }
     }
-    for email in index.by_email.keys() {
-        if slack_by_email.contains_key(email) {
-            continue;
-        }
-        let jc = jc_ids(email);
-        if jc.len() >= 2 {
-            emit(email, Vec::new(), jc);
+    for (email, hits) in &index.by_email {
+        if matches!(hits, Hits::Many(_)) && !slack_by_email.contains_key(email) {
+            emit(email, &[], hits.as_slice());
         }
     }
 }

@@ -35,6 +35,20 @@ impl InputDigest {
         self.add_hashed(path, hash(bytes));
     }
 
+    /// An empty digest with the same roots (for work done in parallel, then absorbed).
+    pub(super) fn scratch(&self) -> Self {
+        Self {
+            paths: Vec::new(),
+            roots: self.roots.clone(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Takes the files of a scratch digest.
+    pub(super) fn absorb(&mut self, other: Self) {
+        self.files.extend(other.files);
+    }
+
     /// Records a file read whose hash [`hash`] computed already.
     pub(super) fn add_hashed(&mut self, path: &Path, sum: [u8; 32]) {
         let relative = self

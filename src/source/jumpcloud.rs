@@ -669,33 +669,72 @@ fn load_groups(
             );
         }
     }
+    // Each group's folders are independent: read them on all cores.
+    let ids: Vec<String> = groups.keys().cloned().collect();
+    let template = Loaded {
+        data: JumpCloud::default(),
+        digest: out.digest.scratch(),
+        problems: Vec::new(),
+        notices: Vec::new(),
+    };
+    let parts = files::parallel_map(&ids, |id| {
+        let mut scratch = Loaded {
+            data: JumpCloud::default(),
+            digest: template.digest.scratch(),
+            problems: Vec::new(),
+            notices: Vec::new(),
+        };
+        let gdir = dir.join(id);
+        let members = gdir.join("members");
+        let member_targets = if store.dir_exists(&members) {
+            let what = format!("usergroups/{id}/members");
+            Some(graph_targets(store, &members, &what, "user", &mut scratch)?)
+        } else {
+            None
+        };
+        let bindings = gdir.join("associations.application");
+        let binding_targets = if store.dir_exists(&bindings) {
+            let what = format!("usergroups/{id}/associations.application");
+            Some(graph_targets(
+                store,
+                &bindings,
+                &what,
+                "application",
+                &mut scratch,
+            )?)
+        } else {
+            None
+        };
+        Ok::<_, Error>((member_targets, binding_targets, scratch))
+    });
     let mut missing_members = Vec::new();
     let mut missing_bindings = Vec::new();
-    for group in groups.values_mut() {
-        let gdir = dir.join(&group.id);
-        let members = gdir.join("members");
-        if store.dir_exists(&members) {
-            let what = format!("usergroups/{}/members", group.id);
-            for (id, kind) in graph_targets(store, &members, &what, "user", out)? {
-                match kind.as_str() {
-                    "user" => group.member_user_ids.push(id),
-                    "user_group" => group.member_group_ids.push(id),
-                    _ => {}
+    for (id, part) in ids.iter().zip(parts) {
+        let (member_targets, binding_targets, scratch) = part?;
+        out.digest.absorb(scratch.digest);
+        out.notices.extend(scratch.notices);
+        let group = groups.get_mut(id).expect("listed above");
+        match member_targets {
+            Some(targets) => {
+                for (target, kind) in targets {
+                    match kind.as_str() {
+                        "user" => group.member_user_ids.push(target),
+                        "user_group" => group.member_group_ids.push(target),
+                        _ => {}
+                    }
                 }
             }
-        } else {
-            missing_members.push(group.id.clone());
+            None => missing_members.push(id.clone()),
         }
-        let bindings = gdir.join("associations.application");
-        if store.dir_exists(&bindings) {
-            let what = format!("usergroups/{}/associations.application", group.id);
-            group.application_ids = graph_targets(store, &bindings, &what, "application", out)?
-                .into_iter()
-                .filter(|(_, kind)| kind == "application")
-                .map(|(id, _)| id)
-                .collect();
-        } else {
-            missing_bindings.push(group.id.clone());
+        match binding_targets {
+            Some(targets) => {
+                group.application_ids = targets
+                    .into_iter()
+                    .filter(|(_, kind)| kind == "application")
+                    .map(|(target, _)| target)
+                    .collect();
+            }
+            None => missing_bindings.push(id.clone()),
         }
     }
     for (list, folder) in [

@@ -4,7 +4,7 @@
 //! The wire types are private; the paging is checked for completeness here (pages must add up to
 //! `totalResults` with no gap or overlap in `startIndex`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -13,9 +13,10 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
-use super::wire::{non_empty, opt_bool, opt_count, opt_string, timestamp};
+use super::wire::{non_empty_cow, opt_bool, opt_count, opt_cow, timestamp};
 use super::{Error, Loaded};
-use crate::model::{Email, ScimVersion, SlackListing, SlackUser};
+use crate::model::{Email, FastSet, ScimVersion, SlackListing, SlackUser, fast_set};
+use std::borrow::Cow;
 
 const V2_LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const V1_CORE: &str = "urn:scim:schemas:core:1.0";
@@ -24,21 +25,21 @@ const EXPECTED: &str =
     "a Slack SCIM /Users listing (v1 or v2 ListResponse pages, or an array of User resources)";
 
 #[derive(Deserialize)]
-struct WireUser {
-    #[serde(default, deserialize_with = "opt_string")]
-    id: Option<String>,
-    #[serde(default, rename = "externalId", deserialize_with = "opt_string")]
-    external_id: Option<String>,
-    #[serde(default, rename = "userName", deserialize_with = "opt_string")]
-    user_name: Option<String>,
+struct WireUser<'a> {
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "externalId", deserialize_with = "opt_cow")]
+    external_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "userName", deserialize_with = "opt_cow")]
+    user_name: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "opt_bool")]
     active: Option<bool>,
-    #[serde(default)]
-    emails: Option<Vec<Option<WireEmail>>>,
-    #[serde(default)]
-    meta: Option<WireMeta>,
-    #[serde(default)]
-    schemas: Option<Vec<Option<String>>>,
+    #[serde(default, borrow)]
+    emails: Option<Vec<Option<WireEmail<'a>>>>,
+    #[serde(default, borrow)]
+    meta: Option<WireMeta<'a>>,
+    #[serde(default, borrow)]
+    schemas: Option<Vec<Option<Cow<'a, str>>>>,
     // Markers of documents of another kind.
     #[serde(default)]
     members: Option<IgnoredAny>,
@@ -49,20 +50,20 @@ struct WireUser {
 }
 
 #[derive(Deserialize)]
-struct WireEmail {
-    #[serde(default, deserialize_with = "opt_string")]
-    value: Option<String>,
+struct WireEmail<'a> {
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    value: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "opt_bool")]
     primary: Option<bool>,
 }
 
 #[derive(Deserialize)]
-struct WireMeta {
-    #[serde(default, deserialize_with = "opt_string")]
-    created: Option<String>,
+struct WireMeta<'a> {
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    created: Option<Cow<'a, str>>,
 }
 
-impl WireUser {
+impl WireUser<'_> {
     fn has_schema(&self, pred: impl Fn(&str) -> bool) -> bool {
         self.schemas.iter().flatten().flatten().any(|s| pred(s))
     }
@@ -93,7 +94,7 @@ impl WireUser {
             record: record(),
             problem,
         };
-        let id = non_empty(self.id).ok_or_else(|| bad("user has no id".to_owned()))?;
+        let id = non_empty_cow(self.id).ok_or_else(|| bad("user has no id".to_owned()))?;
         let mut primary = None;
         let mut emails: Vec<Email> = Vec::with_capacity(2);
         for entry in self.emails.into_iter().flatten().flatten() {
@@ -116,8 +117,8 @@ impl WireUser {
         }
         Ok(SlackUser {
             id,
-            external_id: non_empty(self.external_id),
-            user_name: non_empty(self.user_name),
+            external_id: non_empty_cow(self.external_id),
+            user_name: non_empty_cow(self.user_name),
             active: self.active.unwrap_or(true),
             emails,
             created: self
@@ -130,15 +131,15 @@ impl WireUser {
 }
 
 /// A top-level document, read in one pass whatever the order of its keys.
-enum Doc {
-    Array(Vec<WireUser>),
-    Object(Box<ObjectDoc>),
+enum Doc<'a> {
+    Array(Vec<WireUser<'a>>),
+    Object(Box<ObjectDoc<'a>>),
 }
 
 #[derive(Default)]
-struct ObjectDoc {
+struct ObjectDoc<'a> {
     schemas: Option<Vec<Option<String>>>,
-    resources: Option<Vec<WireUser>>,
+    resources: Option<Vec<WireUser<'a>>>,
     total_results: Option<u64>,
     start_index: Option<u64>,
     jumpcloud_keys: bool,
@@ -146,24 +147,24 @@ struct ObjectDoc {
     manifest_keys: bool,
 }
 
-impl<'de> Deserialize<'de> for Doc {
+impl<'de> Deserialize<'de> for Doc<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Doc;
+            type Value = Doc<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SCIM ListResponse object or an array of User resources")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc<'de>, A::Error> {
                 let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(0));
                 while let Some(u) = seq.next_element()? {
                     users.push(u);
                 }
                 Ok(Doc::Array(users))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
                 let mut doc = ObjectDoc::default();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
                         "schemas" => doc.schemas = map.next_value()?,
                         "Resources" | "resources" => doc.resources = map.next_value()?,
@@ -223,7 +224,7 @@ fn wrong(path: &Path, found: impl Into<String>) -> Error {
 
 fn convert(
     path: &Path,
-    wire: Vec<WireUser>,
+    wire: Vec<WireUser<'_>>,
     label: &'static str,
 ) -> Result<(Vec<SlackUser>, Option<ScimVersion>), Error> {
     let version = wire.iter().find_map(WireUser::version);
@@ -244,7 +245,7 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
         None => return Err(wrong(path, "an empty file")),
         Some(_) => return Err(wrong(path, "not a JSON document")),
     }
-    let doc: Doc =
+    let doc: Doc<'_> =
         serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
     match doc {
         Doc::Array(wire) => {
@@ -299,7 +300,7 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
 /// Parses one SCIM User resource (the body of `GET /Users/{id}` or of a PATCH answer), with the
 /// same rules as the listing loader; `label` names it in errors.
 pub fn parse_user(label: &Path, bytes: &[u8]) -> Result<SlackUser, Error> {
-    let wire: WireUser =
+    let wire: WireUser<'_> =
         serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(label, e))?;
     wire.into_user(label, || "user".to_owned())
 }
@@ -493,18 +494,20 @@ fn check_pages(mut pages: Vec<Page>) -> (Vec<SlackUser>, Option<u64>, Vec<String
 
 /// Drops repeated ids (keeping the first), recording them as a completeness problem: offset
 /// paging over a changing roster repeats some users and skips others.
-fn dedupe(users: Vec<SlackUser>, problems: &mut Vec<String>) -> Vec<SlackUser> {
-    let mut seen: HashSet<String> = HashSet::with_capacity(users.len());
-    let mut repeated = Vec::new();
-    let mut out = Vec::with_capacity(users.len());
-    for u in users {
-        if seen.insert(u.id.clone()) {
-            out.push(u);
-        } else {
-            repeated.push(u.id);
-        }
-    }
+fn dedupe(mut users: Vec<SlackUser>, problems: &mut Vec<String>) -> Vec<SlackUser> {
+    let keep: Vec<bool> = {
+        let mut seen: FastSet<&str> = fast_set(users.len());
+        users.iter().map(|u| seen.insert(u.id.as_str())).collect()
+    };
+    let repeated: Vec<String> = users
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| !**k)
+        .map(|(u, _)| u.id.clone())
+        .collect();
     if !repeated.is_empty() {
+        let mut flags = keep.into_iter();
+        users.retain(|_| flags.next().unwrap_or(true));
         let shown: Vec<&str> = repeated.iter().take(5).map(String::as_str).collect();
         problems.push(format!(
             "{} user id(s) appear more than once ({}{}): the listing changed while it was paged",
@@ -513,7 +516,7 @@ fn dedupe(users: Vec<SlackUser>, problems: &mut Vec<String>) -> Vec<SlackUser> {
             if repeated.len() > 5 { ", …" } else { "" }
         ));
     }
-    out
+    users
 }
 
 #[cfg(test)]
