@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::FastSet;
-
 use crate::model::{JcApp, JumpCloud};
 
 /// How an application was recognised as a Slack connector.
@@ -131,15 +129,25 @@ pub fn detect(
 }
 
 /// The users entitled to the scoped connectors: listed in `applications/<id>/users`, or members
-/// (directly or through nested groups) of a group bound to one. `None` when the export holds no
-/// binding at all for them, so entitlement cannot be judged.
-pub fn entitled_users<'a>(jc: &'a JumpCloud, connectors: &Connectors) -> Option<FastSet<&'a str>> {
-    let mut entitled: FastSet<&str> = FastSet::default();
+/// (directly or through nested groups) of a group bound to one, as one flag per JumpCloud user
+/// (`position` maps an id to its index). `None` when the export holds no binding at all for
+/// them, so entitlement cannot be judged.
+pub fn entitled_users(
+    jc: &JumpCloud,
+    connectors: &Connectors,
+    position: impl Fn(&str) -> Option<usize>,
+) -> Option<Vec<bool>> {
+    let mut entitled = vec![false; jc.users.len()];
+    let mut mark = |id: &String| {
+        if let Some(i) = position(id) {
+            entitled[i] = true;
+        }
+    };
     let mut has_binding = false;
     for app in &connectors.scoped {
         if let Some(users) = jc.app_users.get(app) {
             has_binding = true;
-            entitled.extend(users.iter().map(String::as_str));
+            users.iter().for_each(&mut mark);
         }
     }
     if let Some(groups) = &jc.groups {
@@ -165,7 +173,7 @@ pub fn entitled_users<'a>(jc: &'a JumpCloud, connectors: &Connectors) -> Option<
                 continue;
             }
             let group = &groups[i];
-            entitled.extend(group.member_user_ids.iter().map(String::as_str));
+            group.member_user_ids.iter().for_each(&mut mark);
             stack.extend(
                 group
                     .member_group_ids
@@ -257,6 +265,22 @@ mod tests {
         );
     }
 
+    fn three() -> Vec<crate::model::JcUser> {
+        ["u1", "u2", "u3"]
+            .iter()
+            .map(|id| crate::model::JcUser {
+                id: (*id).into(),
+                username: None,
+                email: crate::model::Email::parse(&format!("{id}@x.io")).unwrap(),
+                alternate_email: None,
+                state: crate::model::JcState::Activated,
+                suspended: false,
+                password_expired: false,
+                account_locked: false,
+            })
+            .collect()
+    }
+
     #[test]
     fn entitlement_follows_nested_groups_and_survives_cycles() {
         let group = |id: &str, users: &[&str], subs: &[&str], apps: &[&str]| JcGroup {
@@ -267,6 +291,7 @@ mod tests {
             application_ids: apps.iter().map(|s| (*s).to_owned()).collect(),
         };
         let jc = JumpCloud {
+            users: three(),
             groups: Some(vec![
                 group("g1", &["u1"], &["g2"], &["slack"]),
                 group("g2", &["u2"], &["g1"], &[]),
@@ -278,14 +303,13 @@ mod tests {
             all: BTreeMap::from([("slack".into(), DetectedBy::Configured)]),
             scoped: BTreeSet::from(["slack".into()]),
         };
-        let e = entitled_users(&jc, &c).unwrap();
-        let mut got: Vec<&str> = e.into_iter().collect();
-        got.sort_unstable();
-        assert_eq!(got, vec!["u1", "u2"]);
+        let position = |id: &str| ["u1", "u2", "u3"].iter().position(|u| *u == id);
+        let flags = entitled_users(&jc, &c, position).unwrap();
+        assert_eq!(flags, vec![true, true, false]);
         let none = Connectors {
             all: BTreeMap::new(),
             scoped: BTreeSet::from(["other".into()]),
         };
-        assert!(entitled_users(&jc, &none).is_none());
+        assert!(entitled_users(&jc, &none, |_| None).is_none());
     }
 }

@@ -13,8 +13,7 @@ pub use connectors::{Connectors, DetectedBy, UnknownApp};
 pub use finding::{Finding, FindingCode, MatchedBy, Remediation, Severity, Suppression};
 
 use crate::model::{
-    Email, FastMap, FastSet, Hits, InactiveReason, JcUser, JumpCloud, SlackListing, SlackUser,
-    fast_map, fast_set,
+    Email, FastMap, Hits, InactiveReason, JcUser, JumpCloud, SlackListing, SlackUser, fast_map,
 };
 
 /// The knobs of the analysis, resolved from flags and config by the caller.
@@ -61,7 +60,8 @@ pub struct Analysis {
 type JcHits = Hits<(usize, bool)>;
 
 enum Match<'a> {
-    Linked(&'a JcUser, MatchedBy),
+    /// Joined to the JumpCloud user at this index.
+    Linked(usize, MatchedBy),
     /// `externalId` names `.0`, an email belongs to the others.
     Conflict(&'a JcUser, Vec<&'a JcUser>, &'a Email),
     /// Several JumpCloud users share the email (a `duplicate-email` finding says which).
@@ -73,29 +73,47 @@ struct Index<'a> {
     users: &'a [JcUser],
     by_id: FastMap<&'a str, usize>,
     by_email: FastMap<&'a Email, JcHits>,
+    /// Emails of several users (so duplicates need no scan of the whole map).
+    shared: Vec<&'a Email>,
 }
 
-fn insert<'a, T: Copy>(map: &mut FastMap<&'a Email, Hits<T>>, key: &'a Email, v: T) {
-    map.entry(key)
-        .and_modify(|h| h.push(v))
-        .or_insert(Hits::One(v));
+/// Adds `v` under `key`; remembers in `shared` the keys that now have two values.
+fn insert<'a, T: Copy>(
+    map: &mut FastMap<&'a Email, Hits<T>>,
+    key: &'a Email,
+    v: T,
+    shared: &mut Vec<&'a Email>,
+) {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            if matches!(e.get(), Hits::One(_)) {
+                shared.push(key);
+            }
+            e.get_mut().push(v);
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(Hits::One(v));
+        }
+    }
 }
 
 impl<'a> Index<'a> {
     fn new(users: &'a [JcUser]) -> Self {
         let mut by_id = fast_map(users.len());
         let mut by_email = fast_map(users.len());
+        let mut shared = Vec::new();
         for (i, user) in users.iter().enumerate() {
             by_id.insert(user.id.as_str(), i);
-            insert(&mut by_email, &user.email, (i, true));
+            insert(&mut by_email, &user.email, (i, true), &mut shared);
             if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
-                insert(&mut by_email, alt, (i, false));
+                insert(&mut by_email, alt, (i, false), &mut shared);
             }
         }
         Self {
             users,
             by_id,
             by_email,
+            shared,
         }
     }
 
@@ -116,7 +134,7 @@ impl<'a> Index<'a> {
                     return Match::Conflict(&self.users[a], others, email);
                 }
             }
-            return Match::Linked(&self.users[a], MatchedBy::ExternalId);
+            return Match::Linked(a, MatchedBy::ExternalId);
         }
         let mut primary = self
             .owners(s.primary_email())
@@ -124,14 +142,14 @@ impl<'a> Index<'a> {
             .filter(|(_, p)| *p)
             .map(|(i, _)| *i);
         match (primary.next(), primary.next()) {
-            (Some(one), None) => return Match::Linked(&self.users[one], MatchedBy::Email),
+            (Some(one), None) => return Match::Linked(one, MatchedBy::Email),
             (None, _) => {}
             (Some(_), Some(_)) => return Match::Ambiguous,
         }
         for email in &s.emails {
             match self.owners(email) {
                 [] => {}
-                [(one, _)] => return Match::Linked(&self.users[*one], MatchedBy::AlternateEmail),
+                [(one, _)] => return Match::Linked(*one, MatchedBy::AlternateEmail),
                 _ => return Match::Ambiguous,
             }
         }
@@ -177,11 +195,11 @@ fn reason_words(reason: InactiveReason) -> &'static str {
 /// itself is data in the `Ok` value.
 pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Analysis, UnknownApp> {
     let connectors = connectors::detect(jc, &policy.slack_app_ids, policy.slack_app.as_deref())?;
-    let entitled = connectors::entitled_users(jc, &connectors);
-    let mut notices = Vec::new();
-    describe_connectors(jc, &connectors, entitled.is_some(), &mut notices);
-
     let index = Index::new(&jc.users);
+    let entitled_flags =
+        connectors::entitled_users(jc, &connectors, |id| index.by_id.get(id).copied());
+    let mut notices = Vec::new();
+    describe_connectors(jc, &connectors, entitled_flags.is_some(), &mut notices);
     let has_link_evidence = slack.users.iter().any(|u| u.external_id.is_some());
     if !has_link_evidence && policy.scim_enabled_at.is_none() {
         notices.push(
@@ -198,8 +216,10 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
     };
     let mut undated = 0usize;
     // A deactivated account is only drift when its owner has no active one.
-    let mut inactive_entitled: Vec<(usize, &JcUser, MatchedBy)> = Vec::new();
-    let mut has_active_account: FastSet<&str> = fast_set(slack.users.len());
+    let mut inactive_entitled: Vec<(usize, usize, MatchedBy)> = Vec::new();
+    // Flags by JumpCloud user index: an array read per account instead of a hash lookup.
+    let mut has_active_account = vec![false; jc.users.len()];
+    let mut slack_shared: Vec<&Email> = Vec::new();
     let mut slack_by_email: FastMap<&Email, Hits<usize>> = fast_map(slack.users.len());
 
     for (si, s) in slack.users.iter().enumerate() {
@@ -211,14 +231,13 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
             stats.slack_active += 1;
         }
         for email in &s.emails {
-            insert(&mut slack_by_email, email, si);
+            insert(&mut slack_by_email, email, si, &mut slack_shared);
         }
         match index.find(s) {
-            Match::Linked(user, by) => {
+            Match::Linked(ui, by) => {
+                let user = &jc.users[ui];
                 let should_be_active = user.inactive_reason().is_none()
-                    && entitled
-                        .as_ref()
-                        .is_none_or(|e| e.contains(user.id.as_str()));
+                    && entitled_flags.as_ref().is_none_or(|flags| flags[ui]);
                 if s.active {
                     if let Some(reason) = user.inactive_reason() {
                         let mut f = linked(
@@ -264,10 +283,10 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
                         }
                     }
                 } else if should_be_active {
-                    inactive_entitled.push((si, user, by));
+                    inactive_entitled.push((si, ui, by));
                 }
                 if s.active {
-                    has_active_account.insert(user.id.as_str());
+                    has_active_account[ui] = true;
                 }
             }
             Match::Conflict(named, others, email) => {
@@ -312,10 +331,11 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
             }
         }
     }
-    for (si, user, by) in inactive_entitled {
-        if has_active_account.contains(user.id.as_str()) {
+    for (si, ui, by) in inactive_entitled {
+        if has_active_account[ui] {
             continue;
         }
+        let user = &jc.users[ui];
         let s = &slack.users[si];
         findings.push(linked(
             FindingCode::InactiveButEntitled,
@@ -334,7 +354,13 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
         ));
     }
 
-    duplicate_emails(&index, &slack.users, &slack_by_email, &mut findings);
+    duplicate_emails(
+        &index,
+        &slack.users,
+        &slack_by_email,
+        slack_shared,
+        &mut findings,
+    );
     multi_connector_groups(jc, &connectors, &mut findings);
 
     for f in &mut findings {
@@ -383,13 +409,24 @@ fn legacy_reason(
     }
 }
 
-fn duplicate_emails(
-    index: &Index<'_>,
+fn duplicate_emails<'a>(
+    index: &Index<'a>,
     slack: &[SlackUser],
-    slack_by_email: &FastMap<&Email, Hits<usize>>,
+    slack_by_email: &FastMap<&'a Email, Hits<usize>>,
+    slack_shared: Vec<&'a Email>,
     findings: &mut Vec<Finding>,
 ) {
-    let mut emit = |email: &Email, slack_hits: &[usize], jc_hits: &[(usize, bool)]| {
+    // Only the emails seen twice (on either side) need any work.
+    let mut emails: Vec<&Email> = slack_shared;
+    emails.extend(index.shared.iter().copied());
+    emails.sort_unstable();
+    emails.dedup();
+    for email in emails {
+        let slack_hits = slack_by_email.get(email).map_or(&[][..], Hits::as_slice);
+        let jc_hits = index.owners(email);
+        if slack_hits.len() < 2 && jc_hits.len() < 2 {
+            continue;
+        }
         let mut slack_ids: Vec<String> = slack_hits.iter().map(|&i| slack[i].id.clone()).collect();
         slack_ids.sort();
         slack_ids.dedup();
@@ -411,22 +448,6 @@ fn duplicate_emails(
         f.slack_user_ids = slack_ids;
         f.jumpcloud_user_ids = jc_ids;
         findings.push(f);
-    };
-    // Only emails seen twice need any work: the rest of the maps are read, never copied.
-    for (email, hits) in slack_by_email {
-        let jc = index.owners(email);
-        let slack_dup = match hits {
-            Hits::One(_) => false,
-            Hits::Many(all) => all.iter().any(|i| *i != all[0]),
-        };
-        if slack_dup || jc.len() >= 2 {
-            emit(email, hits.as_slice(), jc);
-        }
-    }
-    for (email, hits) in &index.by_email {
-        if matches!(hits, Hits::Many(_)) && !slack_by_email.contains_key(email) {
-            emit(email, &[], hits.as_slice());
-        }
     }
 }
 

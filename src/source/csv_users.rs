@@ -100,8 +100,8 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<JcUser>, Error> {
         let label = format!("line {line}");
         let text = |col: Option<usize>| {
             col.and_then(|c| record.get(c))
-                .map(str::to_owned)
                 .filter(|s| !s.is_empty())
+                .map(|s| std::borrow::Cow::Owned(s.to_owned()))
         };
         let flag = |i: usize| -> Result<Option<bool>, Error> {
             let Some(raw) = text(opt[i]) else {

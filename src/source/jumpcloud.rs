@@ -15,7 +15,16 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
-use super::wire::{first_of, non_empty, opt_bool, opt_count, opt_string};
+use super::wire::{first_of, non_empty, non_empty_cow, opt_bool, opt_count, opt_cow, opt_string};
+use std::borrow::Cow;
+
+/// The first present, non-blank value of several alias fields.
+fn first_cow<const N: usize>(candidates: [Option<Cow<'_, str>>; N]) -> Option<Cow<'_, str>> {
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|v| !v.trim().is_empty())
+}
 use super::{Error, Loaded, csv_users};
 use crate::model::{Email, JcApp, JcGroup, JcState, JcUser, JumpCloud};
 
@@ -53,7 +62,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JcDoc<T> {
                 let mut results = None;
                 let mut slack = false;
                 let mut has_user_keys = false;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
                         "totalCount" => {
                             total_count = map.next_value::<CountField>()?.0;
@@ -94,29 +103,39 @@ impl<'de> Deserialize<'de> for CountField {
 }
 
 #[derive(Deserialize)]
-struct WireUser {
-    #[serde(default, rename = "_id", deserialize_with = "opt_string")]
-    underscore_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
-    id: Option<String>,
-    #[serde(default, rename = "Id", deserialize_with = "opt_string")]
-    pascal_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
-    email: Option<String>,
-    #[serde(default, rename = "Email", deserialize_with = "opt_string")]
-    pascal_email: Option<String>,
-    #[serde(default, rename = "alternateEmail", deserialize_with = "opt_string")]
-    alternate_email: Option<String>,
-    #[serde(default, rename = "AlternateEmail", deserialize_with = "opt_string")]
-    pascal_alternate_email: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
-    username: Option<String>,
-    #[serde(default, rename = "Username", deserialize_with = "opt_string")]
-    pascal_username: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
-    state: Option<String>,
-    #[serde(default, rename = "State", deserialize_with = "opt_string")]
-    pascal_state: Option<String>,
+struct WireUser<'a> {
+    #[serde(default, borrow, rename = "_id", deserialize_with = "opt_cow")]
+    underscore_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "Id", deserialize_with = "opt_cow")]
+    pascal_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    email: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "Email", deserialize_with = "opt_cow")]
+    pascal_email: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        borrow,
+        rename = "alternateEmail",
+        deserialize_with = "opt_cow"
+    )]
+    alternate_email: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        borrow,
+        rename = "AlternateEmail",
+        deserialize_with = "opt_cow"
+    )]
+    pascal_alternate_email: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    username: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "Username", deserialize_with = "opt_cow")]
+    pascal_username: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_cow")]
+    state: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "State", deserialize_with = "opt_cow")]
+    pascal_state: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "opt_bool")]
     suspended: Option<bool>,
     #[serde(default, rename = "Suspended", deserialize_with = "opt_bool")]
@@ -136,19 +155,20 @@ struct WireUser {
     sso_url: Option<IgnoredAny>,
 }
 
-/// The fields the analysis reads from any JumpCloud user record, whatever its source.
-pub(super) struct RawUser {
-    pub(super) id: Option<String>,
-    pub(super) email: Option<String>,
-    pub(super) alternate_email: Option<String>,
-    pub(super) username: Option<String>,
-    pub(super) state: Option<String>,
+/// The fields the analysis reads from any JumpCloud user record, whatever its source (borrowed
+/// from the page when they can be).
+pub(super) struct RawUser<'a> {
+    pub(super) id: Option<Cow<'a, str>>,
+    pub(super) email: Option<Cow<'a, str>>,
+    pub(super) alternate_email: Option<Cow<'a, str>>,
+    pub(super) username: Option<Cow<'a, str>>,
+    pub(super) state: Option<Cow<'a, str>>,
     pub(super) suspended: Option<bool>,
     pub(super) password_expired: Option<bool>,
     pub(super) account_locked: Option<bool>,
 }
 
-impl RawUser {
+impl RawUser<'_> {
     /// Validates a record; `record` names it in errors.
     pub(super) fn into_user(self, path: &Path, record: &str) -> Result<JcUser, Error> {
         let bad = |problem: String| Error::Record {
@@ -156,7 +176,7 @@ impl RawUser {
             record: record.to_owned(),
             problem,
         };
-        let id = non_empty(self.id).ok_or_else(|| bad("user has no _id/id/Id".to_owned()))?;
+        let id = non_empty_cow(self.id).ok_or_else(|| bad("user has no _id/id/Id".to_owned()))?;
         let email = self
             .email
             .as_deref()
@@ -164,7 +184,7 @@ impl RawUser {
             .ok_or_else(|| bad(format!("user {id} has no email")))?;
         Ok(JcUser {
             id,
-            username: non_empty(self.username),
+            username: non_empty_cow(self.username),
             email,
             alternate_email: self.alternate_email.as_deref().and_then(Email::parse),
             state: JcState::parse(self.state.as_deref()),
@@ -175,14 +195,14 @@ impl RawUser {
     }
 }
 
-impl From<WireUser> for RawUser {
-    fn from(w: WireUser) -> Self {
+impl<'a> From<WireUser<'a>> for RawUser<'a> {
+    fn from(w: WireUser<'a>) -> Self {
         Self {
-            id: first_of([w.underscore_id, w.id, w.pascal_id]),
-            email: first_of([w.email, w.pascal_email]),
-            alternate_email: first_of([w.alternate_email, w.pascal_alternate_email]),
-            username: first_of([w.username, w.pascal_username]),
-            state: first_of([w.state, w.pascal_state]),
+            id: first_cow([w.underscore_id, w.id, w.pascal_id]),
+            email: first_cow([w.email, w.pascal_email]),
+            alternate_email: first_cow([w.alternate_email, w.pascal_alternate_email]),
+            username: first_cow([w.username, w.pascal_username]),
+            state: first_cow([w.state, w.pascal_state]),
             suspended: w.suspended.or(w.pascal_suspended),
             password_expired: w.password_expired.or(w.pascal_password_expired),
             account_locked: w.account_locked.or(w.pascal_account_locked),
@@ -305,10 +325,7 @@ fn wrong(path: &Path, found: impl Into<String>) -> Error {
     }
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(
-    path: &Path,
-    bytes: &[u8],
-) -> Result<Records<T>, Error> {
+fn parse_json<'b, T: Deserialize<'b>>(path: &Path, bytes: &'b [u8]) -> Result<Records<T>, Error> {
     let doc: JcDoc<T> =
         serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
     match doc {
@@ -347,7 +364,7 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
     match files::first_significant_byte(bytes) {
         None => Err(wrong(path, "an empty file")),
         Some(b'{' | b'[') => {
-            let records = parse_json::<WireUser>(path, bytes)?;
+            let records = parse_json::<WireUser<'_>>(path, bytes)?;
             if records
                 .items
                 .iter()
