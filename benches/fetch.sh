@@ -21,11 +21,12 @@ end=$(date +%s.%N)
 summary=$(grep 'saved' "$work/fetch.err")
 requests=$(sed -E 's/.*\(([0-9]+) request.*/\1/' <<< "$summary")
 limited=$(sed -E 's/.* ([0-9]+) rate-limited.*/\1/' <<< "$summary")
-python3 - "$start" "$end" "$requests" "$limited" "$latency" "$conc" "$users" <<'PY'
+network=$(sed -E 's/.* retried, ([0-9.]+) s\)$/\1/' <<< "$summary")
+python3 - "$start" "$end" "$requests" "$limited" "$latency" "$conc" "$users" "$network" <<'PY'
 import sys
-start, end, req, lim, lat, conc, users = sys.argv[1:]
+start, end, req, lim, lat, conc, users, network = sys.argv[1:]
 wall = float(end) - float(start); req = int(req); ideal = req * int(lat) / 1000 / int(conc)
 print(f"fetch slack: {users} users, {lat} ms latency, concurrency {conc}")
-print(f"  wall {wall:.2f} s, {req} requests, {lim} x 429")
-print(f"  requests x latency / concurrency = {ideal:.2f} s; wall / ideal = {wall / ideal:.2f}")
+print(f"  wall {wall:.2f} s (paging {float(network):.2f} s, the rest writing the snapshot whole), {req} requests, {lim} x 429")
+print(f"  requests x latency / concurrency = {ideal:.2f} s; paging / ideal = {float(network) / ideal:.2f}")
 PY

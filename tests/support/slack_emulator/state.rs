@@ -169,6 +169,9 @@ pub(super) struct State {
     origin: String,
     seed: u64,
     churn_serial: usize,
+    /// User ids in listing order, so a page is a slice, not a walk from the first user
+    /// (rebuilt after churn).
+    pub(super) order: Option<Vec<String>>,
 }
 
 impl State {
@@ -216,6 +219,7 @@ impl State {
             origin,
             seed: config.seed,
             churn_serial: 0,
+            order: None,
         };
         state.set_rate_limits(config.rate_limits);
         state
@@ -358,6 +362,7 @@ impl State {
         if n == 0 {
             return;
         }
+        self.order = None;
         if self.rng.chance(0.5) || self.users.len() <= n + 1 {
             for _ in 0..n {
                 self.churn_serial += 1;
