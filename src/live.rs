@@ -42,7 +42,8 @@ pub struct Live<C> {
     pub elapsed: Duration,
 }
 
-fn options(net: &NetArgs) -> NetOptions {
+/// The retry policy of `--max-retries`.
+pub(crate) fn retry_policy(net: &NetArgs) -> RetryPolicy {
     let mut retry = RetryPolicy {
         max_retries: net.max_retries,
         ..RetryPolicy::default()
@@ -52,6 +53,11 @@ fn options(net: &NetArgs) -> NetOptions {
         retry.base = Duration::from_millis(1);
         retry.cap = Duration::from_millis(5);
     }
+    retry
+}
+
+fn options(net: &NetArgs) -> NetOptions {
+    let retry = retry_policy(net);
     NetOptions {
         concurrency: usize::from(net.concurrency),
         per_minute: net.max_rpm,

@@ -16,7 +16,6 @@ use crate::cli::{ApplyArgs, Format, GlobalArgs, NetArgs};
 use crate::error::Error;
 use crate::model::ScimVersion;
 use crate::plan::{self, Plan};
-use crate::remote::retry::RetryPolicy;
 use crate::remote::{BaseUrl, Client, NetOptions};
 use crate::report::ExitStatus;
 use crate::secret::Secret;
@@ -217,14 +216,7 @@ pub fn slack_client(
         "--token-file",
         token_file,
     )?;
-    let mut retry = RetryPolicy {
-        max_retries: net.max_retries,
-        ..RetryPolicy::default()
-    };
-    if std::env::var_os("SCIMDRIFT_TEST_NO_RETRY_DELAY").is_some() {
-        retry.base = Duration::from_millis(1);
-        retry.cap = Duration::from_millis(5);
-    }
+    let retry = crate::live::retry_policy(net);
     let options = NetOptions {
         concurrency: usize::from(net.concurrency),
         per_minute: reads_per_minute,
