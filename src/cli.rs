@@ -357,6 +357,10 @@ pub struct PlanArgs {
     /// Also deactivate accounts of this code (only `unknown-active` is allowed).
     #[arg(long, value_enum, value_name = "CODE")]
     pub include: Vec<IncludeArg>,
+    /// Accepted drift (TOML); accounts it covers are never planned [default: exceptions in the
+    /// config].
+    #[arg(long, value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
+    pub exceptions: Option<PathBuf>,
 }
 
 /// Codes `plan --include` accepts.

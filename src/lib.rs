@@ -256,7 +256,8 @@ fn emit(bytes: &[u8]) -> Result<(), Error> {
 
 /// `scimdrift plan`: never from incomplete inputs.
 fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> {
-    let (report, slack, _) = build_report(global, &args.input, false)?;
+    let (mut report, slack, config) = build_report(global, &args.input, false)?;
+    apply_exceptions(&mut report, args.exceptions.as_deref(), &config)?;
     let include: Vec<analysis::FindingCode> = args
         .include
         .iter()

@@ -2,7 +2,8 @@
 //! when planned, so `apply` can refuse to touch an account that changed since.
 //!
 //! Building a plan is pure (analysis + listing in, plan out); reading and writing `plan.json` is
-//! plain serde. Never from an incomplete input, never a bot, never an ambiguous match.
+//! plain serde. Never from an incomplete input, never a bot, never an ambiguous match, never an
+//! account an exception covers.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -114,7 +115,8 @@ pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> 
     let mut actions: Vec<Action> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for f in &report.analysis.findings {
-        if !codes.contains(&f.code) {
+        // Accepted drift (an exception covers it) is never deactivated.
+        if !codes.contains(&f.code) || !f.counts() {
             continue;
         }
         let Some(id) = f.slack_user_id.as_deref() else {

@@ -360,6 +360,47 @@ fn completions_and_help_with_examples() {
 }
 
 #[test]
+fn plans_never_touch_accepted_drift() {
+    let dir = tree(&[("ex.toml", EXCEPTIONS)]);
+    let plan = dir.path().join("plan.json");
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            "fixtures/demo/jumpcloud",
+            "--slack",
+            "fixtures/demo/slack",
+            "--out",
+            arg(&plan),
+            "--include",
+            "unknown-active",
+            "--exceptions",
+            arg(&dir.path().join("ex.toml")),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let ids: Vec<String> = r.json()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slack_user_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !ids.contains(&"W0NW0000201".to_owned()),
+        "frank is accepted: {ids:?}"
+    );
+    assert!(
+        ids.contains(&"W0NW0000202".to_owned()),
+        "grace's exception expired: {ids:?}"
+    );
+    assert_eq!(ids.len(), 6);
+}
+
+#[test]
 fn plan_apply_and_verify_render_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
