@@ -164,6 +164,20 @@ pub async fn execute(
             &before,
         ));
     }
+    // Bots are never deactivated, even when a plan (edited by hand) names one.
+    if before
+        .emails
+        .first()
+        .and_then(|e| crate::model::Email::parse(e))
+        .is_some_and(|e| e.is_slack_bot())
+    {
+        let r = outcome(
+            id,
+            Outcome::Refused,
+            "a Slack bot (@slack-bots.com): bots are never deactivated; nothing sent".to_owned(),
+        );
+        return Ok(done(r, &before));
+    }
     if let Some(why) = changed(&action.expected, &before) {
         return Ok(done(outcome(id, Outcome::ChangedSincePlan, why), &before));
     }

@@ -316,12 +316,11 @@ fn skips_by_rule_and_refusals() {
     assert_eq!(outcome("W0NW0000002").0, "changed-since-plan");
     assert_eq!(outcome("W0NW9999999").0, "gone");
     assert_eq!(outcome("W0NW0000013").0, "already-inactive");
+    assert_eq!(outcome("B0NW0000001"), ("refused".into(), None));
     assert_eq!(
-        outcome("B0NW0000001"),
-        (
-            "refused".into(),
-            Some("cannot_disable_bot_user_with_scim".into())
-        )
+        emu.patch_count("B0NW0000001"),
+        0,
+        "no PATCH is ever sent to a bot"
     );
     assert_eq!(
         outcome("W0NW0000019"),
