@@ -274,11 +274,15 @@ pub fn apply(findings: &mut Vec<Finding>, exceptions: &[Exception], today: jiff:
             ));
             continue;
         }
+        // Used when it covers any finding, even one an earlier exception already suppressed
+        // (the first suppression is kept).
         let mut used = false;
-        for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
+        for f in findings.iter_mut() {
             if ex.covers(f) {
-                f.suppressed = Some(ex.suppression());
                 used = true;
+                if f.suppressed.is_none() {
+                    f.suppressed = Some(ex.suppression());
+                }
             }
         }
         if !used {
@@ -418,5 +422,18 @@ expires = "2026-12-31"
             findings[0].suppressed.as_ref().unwrap().expires,
             "2027-01-01"
         );
+    }
+
+    #[test]
+    fn a_second_exception_for_a_covered_finding_is_not_stale() {
+        let exs = parse_str(
+            "[[exception]]\nslack_user_id = \"U1\"\nreason = \"a\"\nowner = \"o\"\nexpires = 2027-01-01\n\
+             [[exception]]\nslack_user_id = \"U1\"\ncodes = [\"unknown-active\"]\nreason = \"b\"\nowner = \"o\"\nexpires = 2027-01-01\n",
+        )
+        .unwrap();
+        let mut findings = vec![finding(FindingCode::UnknownActive, "U1")];
+        apply(&mut findings, &exs, today());
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].suppressed.as_ref().unwrap().reason, "a");
     }
 }

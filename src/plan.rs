@@ -149,8 +149,8 @@ pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> 
     Plan {
         schema_version: 1,
         kind: KIND.to_owned(),
-        created_at: report
-            .generated_at
+        // The real clock, never SOURCE_DATE_EPOCH: apply's age guard depends on it.
+        created_at: jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
         inputs: PlanInputs {

@@ -66,6 +66,8 @@ enum Match<'a> {
     Conflict(&'a JcUser, Vec<&'a JcUser>, &'a Email),
     /// Several JumpCloud users share the email (a `duplicate-email` finding says which).
     Ambiguous,
+    /// The account's emails belong to different JumpCloud users.
+    Split(Vec<usize>),
     Unmatched,
 }
 
@@ -146,12 +148,23 @@ impl<'a> Index<'a> {
             (None, _) => {}
             (Some(_), Some(_)) => return Match::Ambiguous,
         }
+        // Any email: link only when all of them point to the same one user.
+        let mut owners: Vec<usize> = Vec::new();
         for email in &s.emails {
-            match self.owners(email) {
-                [] => {}
-                [(one, _)] => return Match::Linked(*one, MatchedBy::AlternateEmail),
-                _ => return Match::Ambiguous,
+            let hits = self.owners(email);
+            if hits.len() >= 2 {
+                return Match::Ambiguous;
             }
+            for (i, _) in hits {
+                if !owners.contains(i) {
+                    owners.push(*i);
+                }
+            }
+        }
+        match owners.as_slice() {
+            [] => {}
+            [one] => return Match::Linked(*one, MatchedBy::AlternateEmail),
+            _ => return Match::Split(owners),
         }
         Match::Unmatched
     }
@@ -317,6 +330,25 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
                 findings.push(f);
             }
             Match::Ambiguous => {}
+            Match::Split(owners) => {
+                let mut f = per_user(
+                    FindingCode::LinkConflict,
+                    s,
+                    format!(
+                        "{}: its emails belong to different JumpCloud users ({})",
+                        who(s),
+                        owners
+                            .iter()
+                            .map(|i| jc.users[*i].id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                f.jumpcloud_user_ids = owners.iter().map(|i| jc.users[*i].id.clone()).collect();
+                f.jumpcloud_user_ids.sort();
+                f.reason = Some("emails-of-several-users".to_owned());
+                findings.push(f);
+            }
             Match::Unmatched => {
                 if s.active {
                     findings.push(per_user(

@@ -302,6 +302,23 @@ fn duplicate_emails_on_both_sides_case_and_alternate_insensitive() {
 }
 
 #[test]
+fn emails_of_two_users_are_a_conflict_not_a_match() {
+    let mut x = jc("j1", "x@a.io");
+    x.suspended = true;
+    let mut s = sl("U1", "p@a.io", true);
+    s.emails.push(email("x@a.io"));
+    s.emails.push(email("y@a.io"));
+    let a = run(vec![x, jc("j2", "y@a.io")], vec![s]);
+    assert_eq!(codes(&a), vec![("link-conflict", Some("U1"))]);
+    assert_eq!(a.findings[0].jumpcloud_user_ids, vec!["j1", "j2"]);
+    assert_eq!(
+        a.findings[0].reason.as_deref(),
+        Some("emails-of-several-users")
+    );
+    assert_eq!(a.findings[0].remediation(), None);
+}
+
+#[test]
 fn ambiguous_primary_match_is_not_unknown() {
     let a = run(
         vec![jc("j1", "same@x.io"), jc("j2", "SAME@x.io")],

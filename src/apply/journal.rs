@@ -118,7 +118,8 @@ impl Record {
     /// A record of `event` stamped now.
     pub fn new(event: &str) -> Self {
         Self {
-            ts: crate::now().to_string(),
+            // Real time, whatever SOURCE_DATE_EPOCH says: this is an audit trail.
+            ts: jiff::Timestamp::now().to_string(),
             event: event.to_owned(),
             plan_sha256: None,
             slack_user_id: None,
@@ -234,6 +235,16 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
+        let existing = read(path)?;
+        if let Some(found) = existing.iter().find_map(|r| r.plan_sha256.as_deref())
+            && found != plan_sha256
+        {
+            return Err(Error::OtherPlan {
+                path: path.to_path_buf(),
+                found: found.to_owned(),
+                expected: plan_sha256.to_owned(),
+            });
+        }
         // A crash mid-write leaves a torn last line: cut it, so new records start on a line of
         // their own.
         if let Ok(bytes) = std::fs::read(path)
@@ -247,16 +258,7 @@ impl Journal {
                 .and_then(|f| f.set_len(keep as u64))
                 .map_err(io)?;
         }
-        let existing = read(path)?;
-        if let Some(found) = existing.iter().find_map(|r| r.plan_sha256.as_deref())
-            && found != plan_sha256
-        {
-            return Err(Error::OtherPlan {
-                path: path.to_path_buf(),
-                found: found.to_owned(),
-                expected: plan_sha256.to_owned(),
-            });
-        }
+
         let file = OpenOptions::new()
             .create(true)
             .append(true)

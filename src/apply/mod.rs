@@ -126,14 +126,16 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let n: u64 = num
         .parse()
         .map_err(|_| format!("`{raw}` is not a duration like 24h, 90m or 2d"))?;
-    let secs = match unit.trim() {
-        "s" => n,
-        "m" => n * 60,
-        "h" | "" => n * 3600,
-        "d" => n * 86_400,
+    let unit_secs = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("`{raw}`: unknown unit (use s, m, h or d)")),
     };
-    Ok(Duration::from_secs(secs))
+    n.checked_mul(unit_secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{raw}` is too long"))
 }
 
 /// Reads and checks a plan file; returns it with its SHA-256.
@@ -151,6 +153,19 @@ pub fn read_plan(path: &Path) -> Result<(Plan, String), Error> {
             path: path.to_path_buf(),
             kind: plan.kind,
             version: plan.schema_version,
+        }
+        .into());
+    }
+    if let Some(bad) = plan.actions.iter().find(|a| {
+        a.slack_user_id.is_empty()
+            || !a
+                .slack_user_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }) {
+        return Err(Refusal::Invalid {
+            flag: "plan",
+            problem: format!("`{}` is not a SCIM user id", bad.slack_user_id),
         }
         .into());
     }
@@ -177,7 +192,16 @@ fn guards(
         flag: "plan created_at",
         problem: format!("`{}` is not an RFC 3339 time", plan.created_at),
     })?;
-    let age = Duration::try_from(crate::now().duration_since(created)).unwrap_or(Duration::ZERO);
+    // The real clock (not SOURCE_DATE_EPOCH): this guard protects production accounts.
+    let now = jiff::Timestamp::now();
+    if created > now + jiff::SignedDuration::from_mins(5) {
+        return Err(Refusal::Invalid {
+            flag: "plan created_at",
+            problem: format!("{created} is in the future; make a new plan"),
+        }
+        .into());
+    }
+    let age = Duration::try_from(now.duration_since(created)).unwrap_or(Duration::ZERO);
     if age > max_age {
         return Err(Refusal::Stale {
             path: path.to_path_buf(),
@@ -382,6 +406,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
             records.push(r);
             continue;
         }
+        let patching_before = journal.patching;
         match runtime.block_on(run::execute(
             &client,
             version,
@@ -397,7 +422,13 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
             Err(run::Stop::Remote(e)) => {
                 let mut r = Record::new("outcome");
                 r.slack_user_id = Some(id.clone());
-                r.outcome = Some(Outcome::NotAttempted);
+                // A PATCH was sent for this one: it may have landed, so it is unconfirmed.
+                let sent = journal.patching > patching_before;
+                r.outcome = Some(if sent {
+                    Outcome::Unconfirmed
+                } else {
+                    Outcome::NotAttempted
+                });
                 r.message = Some(format!("stopped: {e}"));
                 journal.append(&r)?;
                 records.push(r);

@@ -299,6 +299,9 @@ impl Client {
             ))
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
+            // Never follow a redirect: custom auth headers would follow it to another host, and
+            // a PATCH would be replayed elsewhere. A 3xx is reported as an error.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::Client)?;
         Ok(Self {

@@ -526,15 +526,41 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
         }
         pages.push((path, records.items));
     }
+    // v2 lists are paged until an empty page (a short page is not the end), so a full last page
+    // means pages are missing; `skip-N` names must also follow on from each other.
     if let Some((_, last)) = pages.last()
         && last.len() >= 100
     {
-        out.notices.push(format!(
-            "{what}: the last page is full ({} records) and no empty page follows: the listing may be truncated",
+        out.problems.push(format!(
+            "{what}: the last page is full ({} records) and no empty page follows: the listing is truncated",
             last.len()
         ));
     }
+    let skips: Option<Vec<usize>> = pages.iter().map(|(p, _)| skip_of(p)).collect();
+    if let Some(skips) = skips {
+        // A page may come back short (JumpCloud drops null records), so the next page may start
+        // anywhere up to a full page later; beyond that, records are missing.
+        let mut reach = 0;
+        for ((_, items), skip) in pages.iter().zip(skips) {
+            if skip > reach {
+                out.problems.push(format!(
+                    "{what}: records {reach}–{} missing (no page for them before skip-{skip})",
+                    skip - 1
+                ));
+            }
+            reach = reach.max(skip + items.len().max(100));
+        }
+    }
     Ok(pages)
+}
+
+/// The `N` of a `skip-N.json` page name.
+fn skip_of(path: &Path) -> Option<usize> {
+    path.file_stem()?
+        .to_str()?
+        .strip_prefix("skip-")?
+        .parse()
+        .ok()
 }
 
 fn graph_targets(
@@ -730,6 +756,7 @@ fn load_groups(
         let (member_targets, binding_targets, scratch) = part?;
         out.digest.absorb(scratch.digest);
         out.notices.extend(scratch.notices);
+        out.problems.extend(scratch.problems);
         let group = groups.get_mut(id).expect("listed above");
         match member_targets {
             Some(targets) => {

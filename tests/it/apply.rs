@@ -191,13 +191,22 @@ fn guards_refuse_before_any_write() {
     let r = apply(&emu, "v2", &plan, &["--yes", "--max-changes", "6"]);
     assert_eq!(r.code, 2, "{r:?}");
 
-    edit_plan(&plan, |p| {
-        p["created_at"] = Value::from("2025-11-22T00:00:00Z");
-    });
+    // Plan age runs on the real clock, whatever SOURCE_DATE_EPOCH says.
+    let at = |hours: i64| {
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours))
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    edit_plan(&plan, |p| p["created_at"] = Value::from(at(-48)));
+    let r = apply(&emu, "v2", &plan, &["--yes", "--max-plan-age", "30d"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("is in the future"), "{r:?}");
+    edit_plan(&plan, |p| p["created_at"] = Value::from(at(48)));
     let r = apply(&emu, "v2", &plan, &["--yes"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("more than --max-plan-age 24h"), "{r:?}");
     let r = apply(&emu, "v2", &plan, &["--yes", "--max-plan-age", "3d"]);
+    assert_eq!(emu.total_patches(), 7);
     assert_eq!(
         r.code, 0,
         "an older plan with a wider age limit runs: {r:?}"

@@ -391,6 +391,49 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
+fn redirects_are_never_followed() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    // A second server that must never see a request (nor the API key).
+    let elsewhere = TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let target = format!(
+        "http://127.0.0.1:{}/steal",
+        elsewhere.local_addr().unwrap().port()
+    );
+    let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "http://127.0.0.1:{}",
+        redirector.local_addr().unwrap().port()
+    );
+    std::thread::spawn(move || {
+        for stream in redirector.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let r = fetch(
+        "jumpcloud",
+        &base,
+        &tmp.path().join("j"),
+        &[],
+        &[("JUMPCLOUD_API_KEY", "canary-key")],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("HTTP 307"), "{r:?}");
+    assert!(
+        elsewhere.accept().is_err(),
+        "the redirect target was contacted"
+    );
+}
+
+#[test]
 fn jumpcloud_429_and_5xx_are_retried() {
     let jc = demo_jumpcloud();
     jc.set_forced_429(2);
