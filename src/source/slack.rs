@@ -38,8 +38,8 @@ struct WireUser<'a> {
     emails: Option<Vec<Option<WireEmail<'a>>>>,
     #[serde(default, borrow)]
     meta: Option<WireMeta<'a>>,
-    #[serde(default, borrow)]
-    schemas: Option<Vec<Option<Cow<'a, str>>>>,
+    #[serde(default)]
+    schemas: SchemaFlags,
     // Markers of documents of another kind.
     #[serde(default)]
     members: Option<IgnoredAny>,
@@ -63,13 +63,71 @@ struct WireMeta<'a> {
     created: Option<Cow<'a, str>>,
 }
 
-impl WireUser<'_> {
-    fn has_schema(&self, pred: impl Fn(&str) -> bool) -> bool {
-        self.schemas.iter().flatten().flatten().any(|s| pred(s))
-    }
+/// What a resource's `schemas` say, read without keeping (or allocating) the strings.
+#[derive(Clone, Copy, Debug, Default)]
+struct SchemaFlags {
+    v1: bool,
+    v2: bool,
+    group: bool,
+}
 
+impl<'de> Deserialize<'de> for SchemaFlags {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name(SchemaFlags);
+        impl<'de> Deserialize<'de> for Name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = Name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a schema URN")
+                    }
+                    fn visit_str<E>(self, s: &str) -> Result<Name, E> {
+                        Ok(Name(SchemaFlags {
+                            v1: s == V1_CORE,
+                            v2: s == V2_USER || s.starts_with("urn:ietf:params:scim:"),
+                            group: s.ends_with(":Group"),
+                        }))
+                    }
+                    fn visit_unit<E>(self) -> Result<Name, E> {
+                        Ok(Name(SchemaFlags::default()))
+                    }
+                    fn visit_none<E>(self) -> Result<Name, E> {
+                        Ok(Name(SchemaFlags::default()))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SchemaFlags;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of schema URNs")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SchemaFlags, A::Error> {
+                let mut all = SchemaFlags::default();
+                while let Some(Name(one)) = seq.next_element()? {
+                    all.v1 |= one.v1;
+                    all.v2 |= one.v2;
+                    all.group |= one.group;
+                }
+                Ok(all)
+            }
+            fn visit_unit<E>(self) -> Result<SchemaFlags, E> {
+                Ok(SchemaFlags::default())
+            }
+            fn visit_none<E>(self) -> Result<SchemaFlags, E> {
+                Ok(SchemaFlags::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl WireUser<'_> {
     fn is_group(&self) -> bool {
-        self.members.is_some() || self.has_schema(|s| s.ends_with(":Group"))
+        self.members.is_some() || self.schemas.group
     }
 
     fn looks_like_jumpcloud(&self) -> bool {
@@ -79,9 +137,9 @@ impl WireUser<'_> {
     }
 
     fn version(&self) -> Option<ScimVersion> {
-        if self.has_schema(|s| s == V2_USER || s.starts_with("urn:ietf:params:scim:")) {
+        if self.schemas.v2 {
             Some(ScimVersion::V2)
-        } else if self.has_schema(|s| s == V1_CORE) {
+        } else if self.schemas.v1 {
             Some(ScimVersion::V1)
         } else {
             None
