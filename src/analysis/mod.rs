@@ -101,16 +101,28 @@ fn insert<'a, T: Copy>(
 
 impl<'a> Index<'a> {
     fn new(users: &'a [JcUser]) -> Self {
-        let mut by_id = fast_map(users.len());
-        let mut by_email = fast_map(users.len());
-        let mut shared = Vec::new();
-        for (i, user) in users.iter().enumerate() {
-            by_id.insert(user.id.as_str(), i);
-            insert(&mut by_email, &user.email, (i, true), &mut shared);
-            if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
-                insert(&mut by_email, alt, (i, false), &mut shared);
+        // The two maps are independent: build them on two cores.
+        let (by_id, (by_email, shared)) = std::thread::scope(|scope| {
+            let ids = scope.spawn(|| {
+                let mut by_id = fast_map(users.len());
+                for (i, user) in users.iter().enumerate() {
+                    by_id.insert(user.id.as_str(), i);
+                }
+                by_id
+            });
+            let mut by_email = fast_map(users.len());
+            let mut shared = Vec::new();
+            for (i, user) in users.iter().enumerate() {
+                insert(&mut by_email, &user.email, (i, true), &mut shared);
+                if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
+                    insert(&mut by_email, alt, (i, false), &mut shared);
+                }
             }
-        }
+            let by_id = ids
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (by_id, (by_email, shared))
+        });
         Self {
             users,
             by_id,
@@ -235,7 +247,21 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
     let mut slack_shared: Vec<&Email> = Vec::new();
     let mut slack_by_email: FastMap<&Email, Hits<usize>> = fast_map(slack.users.len());
 
-    for (si, s) in slack.users.iter().enumerate() {
+    // The lookups are read-only: find every account's match on two cores, in listing order.
+    let matches: Vec<Match<'_>> = {
+        let half = slack.users.len() / 2;
+        let (first, second) = slack.users.split_at(half);
+        std::thread::scope(|scope| {
+            let tail = scope.spawn(|| second.iter().map(|s| index.find(s)).collect::<Vec<_>>());
+            let mut all: Vec<Match<'_>> = first.iter().map(|s| index.find(s)).collect();
+            all.extend(
+                tail.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+            all
+        })
+    };
+    for ((si, s), found) in slack.users.iter().enumerate().zip(matches) {
         if s.is_bot() {
             stats.slack_bots += 1;
             continue;
@@ -246,7 +272,7 @@ pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Ana
         for email in &s.emails {
             insert(&mut slack_by_email, email, si, &mut slack_shared);
         }
-        match index.find(s) {
+        match found {
             Match::Linked(ui, by) => {
                 let user = &jc.users[ui];
                 let should_be_active = user.inactive_reason().is_none()
