@@ -139,7 +139,7 @@ fn load_jumpcloud_input(
     if let Some(url) = &args.jumpcloud_url {
         let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, &[])?;
         if let Some(dir) = &args.save {
-            live::save(&live.snapshot, &live::save_dir(dir, "jumpcloud"))?;
+            live.snapshot.write_to(&dir.join("jumpcloud"))?;
         }
         let root = live.snapshot.root().to_path_buf();
         return Ok(source::load_jumpcloud_from(&live.snapshot, &root)?);
@@ -159,7 +159,7 @@ fn load_slack_input(
     if let Some(url) = &args.slack_url {
         let live = live::read_slack(global, url, &args.slack_auth, &args.net, false)?;
         if let Some(dir) = &args.save {
-            live::save(&live.snapshot, &live::save_dir(dir, "slack"))?;
+            live.snapshot.write_to(&dir.join("slack"))?;
         }
         let root = live.snapshot.root().to_path_buf();
         return Ok(source::load_slack_from(&live.snapshot, &[root])?);

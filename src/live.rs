@@ -4,7 +4,6 @@
 //! Owns no protocol logic (that is `remote`) and no parsing (that is `source`).
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -59,7 +58,6 @@ pub(crate) fn retry_policy(net: &NetArgs) -> RetryPolicy {
 fn options(net: &NetArgs) -> NetOptions {
     let retry = retry_policy(net);
     NetOptions {
-        concurrency: usize::from(net.concurrency),
         per_minute: net.max_rpm,
         burst: net.max_rpm,
         writes_per_minute: 1,
@@ -118,12 +116,25 @@ fn file_list(snapshot: &Snapshot) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn stats_of(stats: &Stats) -> (u64, u64, u64) {
-    (
-        stats.requests.load(Ordering::Relaxed),
-        stats.rate_limited.load(Ordering::Relaxed),
-        stats.retries.load(Ordering::Relaxed),
-    )
+/// Adds the manifest (with the list of files read so far) and the client's counters.
+fn finish<C>(
+    mut snapshot: Snapshot,
+    counts: C,
+    mut manifest: serde_json::Value,
+    stats: &Stats,
+    started: Instant,
+) -> Live<C> {
+    let elapsed = started.elapsed();
+    manifest["files"] = serde_json::Value::Array(file_list(&snapshot));
+    snapshot.insert("manifest.json", pretty(&manifest));
+    Live {
+        snapshot,
+        counts,
+        requests: stats.requests.load(Ordering::Relaxed),
+        rate_limited: stats.rate_limited.load(Ordering::Relaxed),
+        retries: stats.retries.load(Ordering::Relaxed),
+        elapsed,
+    }
 }
 
 /// Reads Slack `/Users` (and `/Groups`) from `url` into a snapshot with its manifest.
@@ -155,7 +166,6 @@ pub fn read_slack(
     let started = Instant::now();
     let counts = runtime()?.block_on(remote::slack::fetch(&client, &opts, &mut snapshot, &bar))?;
     bar.finish_and_clear();
-    let elapsed = started.elapsed();
     let manifest = json!({
         "format": "scimdrift-slack-snapshot/1",
         "base_url": base.as_str(),
@@ -163,18 +173,8 @@ pub fn read_slack(
         "captured_at": crate::now().to_string(),
         "page_size": auth.page_size,
         "counts": {"users": counts.users, "groups": counts.groups},
-        "files": file_list(&snapshot),
     });
-    snapshot.insert("manifest.json", pretty(&manifest));
-    let (requests, rate_limited, retries) = stats_of(&client.stats);
-    Ok(Live {
-        snapshot,
-        counts,
-        requests,
-        rate_limited,
-        retries,
-        elapsed,
-    })
+    Ok(finish(snapshot, counts, manifest, &client.stats, started))
 }
 
 /// Reads a JumpCloud bundle from `url` into a snapshot with its manifest.
@@ -197,7 +197,6 @@ pub fn read_jumpcloud(
         concurrency: usize::from(net.concurrency),
         max_rereads: net.max_rereads,
         slack_app_ids: slack_apps.to_vec(),
-        org_id: auth.org_id.clone(),
     };
     let mut snapshot = Snapshot::new(base.as_str());
     let bar = progress(global, "JumpCloud");
@@ -209,7 +208,6 @@ pub fn read_jumpcloud(
         &bar,
     ))?;
     bar.finish_and_clear();
-    let elapsed = started.elapsed();
     let mut manifest = json!({
         "format": "jc-export-bundle/1",
         "org_id": auth.org_id,
@@ -218,21 +216,11 @@ pub fn read_jumpcloud(
         "producer": "scimdrift",
         "counts": {"users": counts.users, "applications": counts.applications,
                    "groups": counts.groups, "slack_apps_fetched": counts.slack_apps},
-        "files": file_list(&snapshot),
     });
     if !slack_apps.is_empty() {
         manifest["slack_app_ids"] = json!(slack_apps);
     }
-    snapshot.insert("manifest.json", pretty(&manifest));
-    let (requests, rate_limited, retries) = stats_of(&client.stats);
-    Ok(Live {
-        snapshot,
-        counts,
-        requests,
-        rate_limited,
-        retries,
-        elapsed,
-    })
+    Ok(finish(snapshot, counts, manifest, &client.stats, started))
 }
 
 fn pretty(value: &serde_json::Value) -> Vec<u8> {
@@ -245,11 +233,6 @@ fn say(global: &GlobalArgs, line: &str) {
     if global.quiet == 0 {
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
-}
-
-/// Writes a snapshot and says so.
-pub fn save(snapshot: &Snapshot, dir: &Path) -> Result<(), Error> {
-    snapshot.write_to(dir).map_err(Error::from)
 }
 
 fn traffic<C>(live: &Live<C>) -> String {
@@ -265,7 +248,7 @@ fn traffic<C>(live: &Live<C>) -> String {
 /// `scimdrift fetch slack`.
 pub fn fetch_slack(global: &GlobalArgs, args: &FetchSlackArgs) -> Result<ExitStatus, Error> {
     let live = read_slack(global, &args.url, &args.auth, &args.net, !args.no_groups)?;
-    save(&live.snapshot, &args.out)?;
+    live.snapshot.write_to(&args.out)?;
     let groups = live
         .counts
         .groups
@@ -288,7 +271,7 @@ pub fn fetch_jumpcloud(
     args: &FetchJumpCloudArgs,
 ) -> Result<ExitStatus, Error> {
     let live = read_jumpcloud(global, &args.url, &args.auth, &args.net, &args.slack_apps)?;
-    save(&live.snapshot, &args.out)?;
+    live.snapshot.write_to(&args.out)?;
     say(
         global,
         &format!(
@@ -306,9 +289,4 @@ pub fn fetch_jumpcloud(
         ),
     );
     Ok(ExitStatus::Clean)
-}
-
-/// Where `audit --save DIR` puts each side.
-pub fn save_dir(dir: &Path, side: &str) -> PathBuf {
-    dir.join(side)
 }

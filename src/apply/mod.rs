@@ -242,7 +242,6 @@ pub fn slack_client(
     )?;
     let retry = crate::live::retry_policy(net);
     let options = NetOptions {
-        concurrency: usize::from(net.concurrency),
         per_minute: reads_per_minute,
         burst: reads_per_minute.min(20),
         writes_per_minute,

@@ -27,8 +27,6 @@ pub struct JumpCloudFetch {
     pub max_rereads: u32,
     /// Slack connector ids given on the command line (recorded in the manifest).
     pub slack_app_ids: Vec<String>,
-    /// `x-org-id`, recorded in the manifest.
-    pub org_id: Option<String>,
 }
 
 /// Counts of a fetch.

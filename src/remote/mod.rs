@@ -141,8 +141,6 @@ pub struct Stats {
 /// Knobs shared by the fetchers.
 #[derive(Clone, Copy, Debug)]
 pub struct NetOptions {
-    /// Requests in flight at once.
-    pub concurrency: usize,
     /// Client-side limit, requests per minute.
     pub per_minute: u32,
     /// Requests allowed at once before the rate applies.
@@ -348,11 +346,6 @@ impl Client {
             &extra,
             options,
         )
-    }
-
-    /// The base URL.
-    pub fn base(&self) -> &BaseUrl {
-        &self.base
     }
 
     /// The retry policy.

@@ -65,11 +65,6 @@ impl InputDigest {
         self.files.push((name, sum));
     }
 
-    /// How many files were read.
-    pub fn file_count(&self) -> usize {
-        self.files.len()
-    }
-
     /// The hex checksum described on the type.
     pub fn sha256(&self) -> String {
         if let [(_, one)] = self.files.as_slice() {

@@ -135,12 +135,6 @@ impl Snapshot {
         self.files.insert(self.root.join(relative), bytes);
     }
 
-    /// Removes every file under `relative` (a directory) or at it.
-    pub fn remove_all(&mut self, relative: impl AsRef<Path>) {
-        let prefix = self.root.join(relative);
-        self.files.retain(|p, _| !p.starts_with(&prefix));
-    }
-
     /// `(relative path, bytes)` of every file, sorted by path.
     pub fn files(&self) -> impl Iterator<Item = (&Path, &[u8])> {
         self.files.iter().map(|(p, b)| {
