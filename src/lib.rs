@@ -189,14 +189,25 @@ fn build_report(
     };
 
     let started = std::time::Instant::now();
+    // The JumpCloud side of the join does not need the Slack listing: it is built on the
+    // JumpCloud thread while the listing is still loading.
+    let jc_cell: std::sync::OnceLock<Loaded<model::JumpCloud>> = std::sync::OnceLock::new();
     let (jc, slack) = std::thread::scope(|scope| {
         let jc = scope.spawn(|| {
-            let r = load_jumpcloud_input(global, args);
+            let loaded = load_jumpcloud_input(global, args);
             tracing::info!(
                 "JumpCloud input loaded in {} ms",
                 started.elapsed().as_millis()
             );
-            r
+            loaded.map(|loaded| {
+                let jc = jc_cell.get_or_init(|| loaded);
+                let prepared = analysis::prepare(&jc.data, &policy);
+                tracing::info!(
+                    "JumpCloud side of the join built in {} ms",
+                    started.elapsed().as_millis()
+                );
+                (jc, prepared)
+            })
         });
         let slack = load_slack_input(global, args);
         tracing::info!("Slack input loaded in {} ms", started.elapsed().as_millis());
@@ -205,7 +216,7 @@ fn build_report(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (jc, slack)
     });
-    let (jc, slack) = (jc?, slack?);
+    let ((jc, prepared), slack) = (jc?, slack?);
     tracing::info!(
         jumpcloud_users = jc.data.users.len(),
         slack_users = slack.data.users.len(),
@@ -213,13 +224,13 @@ fn build_report(
     );
 
     let mut notices = Vec::new();
-    let jc_complete = completeness("JumpCloud export", &jc, allow_incomplete, &mut notices)?;
+    let jc_complete = completeness("JumpCloud export", jc, allow_incomplete, &mut notices)?;
     let slack_complete = completeness("Slack listing", &slack, allow_incomplete, &mut notices)?;
     notices.extend(jc.notices.iter().cloned());
     notices.extend(slack.notices.iter().cloned());
 
     let analysed = std::time::Instant::now();
-    let mut analysis = analysis::diff(&jc.data, &slack.data, &policy)?;
+    let mut analysis = prepared?.diff(&slack.data, &policy);
     tracing::info!("analysed in {} ms", analysed.elapsed().as_millis());
     notices.append(&mut analysis.notices);
     let report = Report {
@@ -242,7 +253,7 @@ fn build_report(
     };
     // The loaded inputs are large and about to go; the process exit frees them faster than
     // dropping a million small strings one by one.
-    std::mem::forget(jc);
+    std::mem::forget(jc_cell);
     Ok((report, slack.data, config))
 }
 
@@ -431,7 +442,9 @@ fn apply_exceptions(
 }
 
 fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
-    let (mut report, _, config) = build_report(global, &args.input, args.allow_incomplete)?;
+    let (mut report, slack, config) = build_report(global, &args.input, args.allow_incomplete)?;
+    // Only the report is needed from here: let the process exit free the listing.
+    std::mem::forget(slack);
     apply_exceptions(&mut report, args.exceptions.as_deref(), &config)?;
     let fail_on = args
         .fail_on

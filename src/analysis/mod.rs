@@ -2,7 +2,9 @@
 //! [`Finding`].
 //!
 //! Pure: no I/O, no clock, no environment. Everything it needs comes in as arguments, and the
-//! output order is deterministic. The join is hash-based and linear in the input size.
+//! output order is deterministic. The join is hash-based and linear in the input size; it runs
+//! on all cores (the listing split into slices, Slack's email index split by hash), and the
+//! answer does not depend on how many there are.
 
 pub mod connectors;
 pub mod finding;
@@ -219,220 +221,341 @@ fn reason_words(reason: InactiveReason) -> &'static str {
 /// Errors only when `policy.slack_app` names an application the input does not have; drift
 /// itself is data in the `Ok` value.
 pub fn diff(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Result<Analysis, UnknownApp> {
+    Ok(prepare(jc, policy)?.diff(slack, policy))
+}
+
+/// The JumpCloud side of the join: the Slack connectors, the id and email indexes and who is
+/// entitled. It does not depend on the Slack listing, so a caller may build it while the listing
+/// is still loading; [`Prepared::diff`] then finishes the join.
+pub struct Prepared<'a> {
+    jc: &'a JumpCloud,
+    connectors: Connectors,
+    index: Index<'a>,
+    entitled: Option<Vec<bool>>,
+}
+
+/// Builds the JumpCloud side of the join (see [`Prepared`]).
+///
+/// Errors only when `policy.slack_app` names an application the input does not have.
+pub fn prepare<'a>(jc: &'a JumpCloud, policy: &Policy) -> Result<Prepared<'a>, UnknownApp> {
     let connectors = connectors::detect(jc, &policy.slack_app_ids, policy.slack_app.as_deref())?;
     let index = Index::new(&jc.users);
-    let entitled_flags =
-        connectors::entitled_users(jc, &connectors, |id| index.by_id.get(id).copied());
-    let mut notices = Vec::new();
-    describe_connectors(jc, &connectors, entitled_flags.is_some(), &mut notices);
-    let has_link_evidence = slack.users.iter().any(|u| u.external_id.is_some());
-    if !has_link_evidence && policy.scim_enabled_at.is_none() {
-        notices.push(
-            "legacy-unlinked not judged: no externalId in the Slack listing and no scim_enabled_at configured"
-                .to_owned(),
-        );
+    let entitled = connectors::entitled_users(jc, &connectors, |id| index.by_id.get(id).copied());
+    Ok(Prepared {
+        jc,
+        connectors,
+        index,
+        entitled,
+    })
+}
+
+/// What one slice of the Slack listing contributed (the slices are joined on all cores).
+#[derive(Default)]
+struct Part {
+    findings: Vec<Finding>,
+    slack_active: usize,
+    slack_bots: usize,
+    undated: usize,
+    /// Deactivated accounts of entitled users: drift only when the user has no active account.
+    inactive_entitled: Vec<(usize, usize, MatchedBy)>,
+    /// JumpCloud users (by index) that have an active Slack account.
+    active_owners: Vec<usize>,
+}
+
+/// Runs `f` on `threads` contiguous slices of `items` at once, results in slice order. Each call
+/// gets the slice's offset in `items`.
+fn on_slices<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(usize, &[T]) -> R + Sync,
+) -> Vec<R> {
+    let size = items.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || f(i * size, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+impl Prepared<'_> {
+    /// Joins `slack` to the JumpCloud side and reports the drift (DESIGN §3).
+    pub fn diff(&self, slack: &SlackListing, policy: &Policy) -> Analysis {
+        self.diff_on(slack, policy, threads())
     }
 
-    let mut findings = Vec::new();
-    let mut stats = Stats {
-        slack_users: slack.users.len(),
-        jumpcloud_users: jc.users.len(),
-        ..Stats::default()
-    };
-    let mut undated = 0usize;
-    // A deactivated account is only drift when its owner has no active one.
-    let mut inactive_entitled: Vec<(usize, usize, MatchedBy)> = Vec::new();
-    // Flags by JumpCloud user index: an array read per account instead of a hash lookup.
-    let mut has_active_account = vec![false; jc.users.len()];
-    let mut slack_shared: Vec<&Email> = Vec::new();
-    let mut slack_by_email: FastMap<&Email, Hits<usize>> = fast_map(slack.users.len());
-
-    // The lookups are read-only: find every account's match on two cores, in listing order.
-    let matches: Vec<Match<'_>> = {
-        let half = slack.users.len() / 2;
-        let (first, second) = slack.users.split_at(half);
-        std::thread::scope(|scope| {
-            let tail = scope.spawn(|| second.iter().map(|s| index.find(s)).collect::<Vec<_>>());
-            let mut all: Vec<Match<'_>> = first.iter().map(|s| index.find(s)).collect();
-            all.extend(
-                tail.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+    /// [`Self::diff`] on `threads` threads; the result does not depend on how many.
+    fn diff_on(&self, slack: &SlackListing, policy: &Policy, threads: usize) -> Analysis {
+        let threads = threads.max(1);
+        let jc = self.jc;
+        let mut notices = Vec::new();
+        describe_connectors(jc, &self.connectors, self.entitled.is_some(), &mut notices);
+        let has_link_evidence = slack.users.iter().any(|u| u.external_id.is_some());
+        if !has_link_evidence && policy.scim_enabled_at.is_none() {
+            notices.push(
+                "legacy-unlinked not judged: no externalId in the Slack listing and no scim_enabled_at configured"
+                    .to_owned(),
             );
-            all
-        })
-    };
-    for ((si, s), found) in slack.users.iter().enumerate().zip(matches) {
-        if s.is_bot() {
-            stats.slack_bots += 1;
-            continue;
         }
-        if s.active {
-            stats.slack_active += 1;
+        // Every account is judged on its own: the listing is split across the cores. Slack's
+        // email index (for duplicates) is split by email instead, so no merge is needed.
+        let (parts, email_parts) = std::thread::scope(|scope| {
+            let emails: Vec<_> = (0..threads)
+                .map(|t| scope.spawn(move || slack_emails(&slack.users, t, threads)))
+                .collect();
+            let parts = on_slices(&slack.users, threads, |offset, users| {
+                self.judge(offset, users, has_link_evidence, policy)
+            });
+            let emails: Vec<_> = emails
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect();
+            (parts, emails)
+        });
+
+        let mut stats = Stats {
+            slack_users: slack.users.len(),
+            jumpcloud_users: jc.users.len(),
+            ..Stats::default()
+        };
+        let mut findings = Vec::new();
+        let mut undated = 0usize;
+        let mut has_active_account = vec![false; jc.users.len()];
+        let mut inactive_entitled = Vec::new();
+        for part in parts {
+            stats.slack_active += part.slack_active;
+            stats.slack_bots += part.slack_bots;
+            undated += part.undated;
+            findings.extend(part.findings);
+            inactive_entitled.extend(part.inactive_entitled);
+            for ui in part.active_owners {
+                has_active_account[ui] = true;
+            }
         }
-        for email in &s.emails {
-            insert(&mut slack_by_email, email, si, &mut slack_shared);
+        for (si, ui, by) in inactive_entitled {
+            if has_active_account[ui] {
+                continue;
+            }
+            let user = &jc.users[ui];
+            let s = &slack.users[si];
+            findings.push(linked(
+                FindingCode::InactiveButEntitled,
+                s,
+                user,
+                by,
+                format!(
+                    "{} is deactivated in Slack but active and entitled in JumpCloud (and has no active Slack account)",
+                    who(s)
+                ),
+            ));
         }
-        match found {
-            Match::Linked(ui, by) => {
-                let user = &jc.users[ui];
-                let should_be_active = user.inactive_reason().is_none()
-                    && entitled_flags.as_ref().is_none_or(|flags| flags[ui]);
-                if s.active {
-                    if let Some(reason) = user.inactive_reason() {
-                        let mut f = linked(
-                            FindingCode::SuspendedButActive,
-                            s,
-                            user,
-                            by,
-                            format!(
-                                "{} is active in Slack but {} in JumpCloud",
-                                who(s),
-                                reason_words(reason)
-                            ),
-                        );
-                        f.reason = Some(reason.as_str().to_owned());
-                        findings.push(f);
-                    } else if !should_be_active {
-                        findings.push(linked(
-                            FindingCode::UnentitledButActive,
-                            s,
-                            user,
-                            by,
-                            format!(
-                                "{} is active in Slack but in no JumpCloud group bound to a Slack connector",
-                                who(s)
-                            ),
-                        ));
-                    }
-                    if by != MatchedBy::ExternalId {
-                        let reason = legacy_reason(s, has_link_evidence, policy, &mut undated);
-                        if let Some((reason, why)) = reason {
+        if undated > 0 {
+            notices.push(format!(
+                "{undated} active Slack account(s) have no meta.created: not judged against scim_enabled_at"
+            ));
+        }
+
+        duplicate_emails(&self.index, &slack.users, &email_parts, &mut findings);
+        multi_connector_groups(jc, &self.connectors, &mut findings);
+
+        for f in &mut findings {
+            if let Some(sev) = policy.severity_overrides.get(&f.code) {
+                f.severity = *sev;
+            }
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Analysis {
+            findings,
+            notices,
+            stats,
+            connectors: self.connectors.clone(),
+        }
+    }
+
+    /// The per-account findings of `users`, which start at `offset` in the listing.
+    fn judge(
+        &self,
+        offset: usize,
+        users: &[SlackUser],
+        has_link_evidence: bool,
+        policy: &Policy,
+    ) -> Part {
+        let jc = self.jc;
+        let mut part = Part::default();
+        for (si, s) in (offset..).zip(users) {
+            if s.is_bot() {
+                part.slack_bots += 1;
+                continue;
+            }
+            if s.active {
+                part.slack_active += 1;
+            }
+            match self.index.find(s) {
+                Match::Linked(ui, by) => {
+                    let user = &jc.users[ui];
+                    let should_be_active = user.inactive_reason().is_none()
+                        && self.entitled.as_ref().is_none_or(|flags| flags[ui]);
+                    if s.active {
+                        if let Some(reason) = user.inactive_reason() {
                             let mut f = linked(
-                                FindingCode::LegacyUnlinked,
+                                FindingCode::SuspendedButActive,
                                 s,
                                 user,
                                 by,
                                 format!(
-                                    "{} {why}: JumpCloud's deactivation cannot reach it",
-                                    who(s)
+                                    "{} is active in Slack but {} in JumpCloud",
+                                    who(s),
+                                    reason_words(reason)
                                 ),
                             );
-                            f.reason = Some(reason.to_owned());
-                            findings.push(f);
+                            f.reason = Some(reason.as_str().to_owned());
+                            part.findings.push(f);
+                        } else if !should_be_active {
+                            part.findings.push(linked(
+                                FindingCode::UnentitledButActive,
+                                s,
+                                user,
+                                by,
+                                format!(
+                                    "{} is active in Slack but in no JumpCloud group bound to a Slack connector",
+                                    who(s)
+                                ),
+                            ));
                         }
+                        if by != MatchedBy::ExternalId {
+                            let reason =
+                                legacy_reason(s, has_link_evidence, policy, &mut part.undated);
+                            if let Some((reason, why)) = reason {
+                                let mut f = linked(
+                                    FindingCode::LegacyUnlinked,
+                                    s,
+                                    user,
+                                    by,
+                                    format!(
+                                        "{} {why}: JumpCloud's deactivation cannot reach it",
+                                        who(s)
+                                    ),
+                                );
+                                f.reason = Some(reason.to_owned());
+                                part.findings.push(f);
+                            }
+                        }
+                        part.active_owners.push(ui);
+                    } else if should_be_active {
+                        part.inactive_entitled.push((si, ui, by));
                     }
-                } else if should_be_active {
-                    inactive_entitled.push((si, ui, by));
                 }
-                if s.active {
-                    has_active_account[ui] = true;
+                Match::Conflict(named, others, email) => {
+                    let mut f = linked(
+                        FindingCode::LinkConflict,
+                        s,
+                        named,
+                        MatchedBy::ExternalId,
+                        format!(
+                            "{}: externalId names JumpCloud user {} ({}) but {email} belongs to JumpCloud user {}",
+                            who(s),
+                            named.id,
+                            named.email,
+                            others
+                                .iter()
+                                .map(|u| u.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    f.email = Some(email.as_str().to_owned());
+                    f.jumpcloud_user_ids = std::iter::once(named)
+                        .chain(others)
+                        .map(|u| u.id.clone())
+                        .collect();
+                    f.jumpcloud_user_ids.sort();
+                    f.reason = Some("email-belongs-to-other-user".to_owned());
+                    part.findings.push(f);
                 }
-            }
-            Match::Conflict(named, others, email) => {
-                let mut f = linked(
-                    FindingCode::LinkConflict,
-                    s,
-                    named,
-                    MatchedBy::ExternalId,
-                    format!(
-                        "{}: externalId names JumpCloud user {} ({}) but {email} belongs to JumpCloud user {}",
-                        who(s),
-                        named.id,
-                        named.email,
-                        others
-                            .iter()
-                            .map(|u| u.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-                f.email = Some(email.as_str().to_owned());
-                f.jumpcloud_user_ids = std::iter::once(named)
-                    .chain(others)
-                    .map(|u| u.id.clone())
-                    .collect();
-                f.jumpcloud_user_ids.sort();
-                f.reason = Some("email-belongs-to-other-user".to_owned());
-                findings.push(f);
-            }
-            Match::Ambiguous => {}
-            Match::Split(owners) => {
-                let mut f = per_user(
-                    FindingCode::LinkConflict,
-                    s,
-                    format!(
-                        "{}: its emails belong to different JumpCloud users ({})",
-                        who(s),
-                        owners
-                            .iter()
-                            .map(|i| jc.users[*i].id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-                f.jumpcloud_user_ids = owners.iter().map(|i| jc.users[*i].id.clone()).collect();
-                f.jumpcloud_user_ids.sort();
-                f.reason = Some("emails-of-several-users".to_owned());
-                findings.push(f);
-            }
-            Match::Unmatched => {
-                if s.active {
-                    findings.push(per_user(
-                        FindingCode::UnknownActive,
+                Match::Ambiguous => {}
+                Match::Split(owners) => {
+                    let mut f = per_user(
+                        FindingCode::LinkConflict,
                         s,
                         format!(
-                            "{} is active in Slack but matches no JumpCloud user",
-                            who(s)
+                            "{}: its emails belong to different JumpCloud users ({})",
+                            who(s),
+                            owners
+                                .iter()
+                                .map(|i| jc.users[*i].id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
-                    ));
+                    );
+                    f.jumpcloud_user_ids = owners.iter().map(|i| jc.users[*i].id.clone()).collect();
+                    f.jumpcloud_user_ids.sort();
+                    f.reason = Some("emails-of-several-users".to_owned());
+                    part.findings.push(f);
+                }
+                Match::Unmatched => {
+                    if s.active {
+                        part.findings.push(per_user(
+                            FindingCode::UnknownActive,
+                            s,
+                            format!(
+                                "{} is active in Slack but matches no JumpCloud user",
+                                who(s)
+                            ),
+                        ));
+                    }
                 }
             }
         }
+        part
     }
-    for (si, ui, by) in inactive_entitled {
-        if has_active_account[ui] {
+}
+
+/// Slack's email index, part `t` of `of`: the emails of human accounts whose hash falls in this
+/// part, with the emails that occur on two or more accounts.
+struct SlackEmails<'a> {
+    by_email: FastMap<&'a Email, Hits<usize>>,
+    shared: Vec<&'a Email>,
+}
+
+fn part_of(email: &Email, of: usize) -> usize {
+    use std::hash::BuildHasher;
+    // A fixed seed: every thread must agree on which part an email is in.
+    let h = foldhash::fast::FixedState::with_seed(0x5eed).hash_one(email);
+    usize::try_from(h % of as u64).unwrap_or(0)
+}
+
+fn slack_emails(users: &[SlackUser], t: usize, of: usize) -> SlackEmails<'_> {
+    let mut part = SlackEmails {
+        by_email: fast_map(users.len() / of + 1),
+        shared: Vec::new(),
+    };
+    for (si, s) in users.iter().enumerate() {
+        if s.is_bot() {
             continue;
         }
-        let user = &jc.users[ui];
-        let s = &slack.users[si];
-        findings.push(linked(
-            FindingCode::InactiveButEntitled,
-            s,
-            user,
-            by,
-            format!(
-                "{} is deactivated in Slack but active and entitled in JumpCloud (and has no active Slack account)",
-                who(s)
-            ),
-        ));
-    }
-    if undated > 0 {
-        notices.push(format!(
-            "{undated} active Slack account(s) have no meta.created: not judged against scim_enabled_at"
-        ));
-    }
-
-    duplicate_emails(
-        &index,
-        &slack.users,
-        &slack_by_email,
-        slack_shared,
-        &mut findings,
-    );
-    multi_connector_groups(jc, &connectors, &mut findings);
-
-    for f in &mut findings {
-        if let Some(sev) = policy.severity_overrides.get(&f.code) {
-            f.severity = *sev;
+        for email in &s.emails {
+            if of == 1 || part_of(email, of) == t {
+                insert(&mut part.by_email, email, si, &mut part.shared);
+            }
         }
     }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    Ok(Analysis {
-        findings,
-        notices,
-        stats,
-        connectors,
-    })
+    part
 }
 
 fn legacy_reason(
@@ -467,20 +590,23 @@ fn legacy_reason(
     }
 }
 
-fn duplicate_emails<'a>(
-    index: &Index<'a>,
+fn duplicate_emails(
+    index: &Index<'_>,
     slack: &[SlackUser],
-    slack_by_email: &FastMap<&'a Email, Hits<usize>>,
-    slack_shared: Vec<&'a Email>,
+    slack_parts: &[SlackEmails<'_>],
     findings: &mut Vec<Finding>,
 ) {
     // Only the emails seen twice (on either side) need any work.
-    let mut emails: Vec<&Email> = slack_shared;
+    let mut emails: Vec<&Email> = slack_parts
+        .iter()
+        .flat_map(|p| p.shared.iter().copied())
+        .collect();
     emails.extend(index.shared.iter().copied());
     emails.sort_unstable();
     emails.dedup();
     for email in emails {
-        let slack_hits = slack_by_email.get(email).map_or(&[][..], Hits::as_slice);
+        let part = &slack_parts[part_of(email, slack_parts.len())];
+        let slack_hits = part.by_email.get(email).map_or(&[][..], Hits::as_slice);
         let jc_hits = index.owners(email);
         if slack_hits.len() < 2 && jc_hits.len() < 2 {
             continue;

@@ -51,7 +51,19 @@ fn run(jc_users: Vec<JcUser>, slack: Vec<SlackUser>) -> Analysis {
         users: jc_users,
         ..JumpCloud::default()
     };
-    diff(&data, &listing(slack), &Policy::default()).unwrap()
+    diff_all_ways(&data, &listing(slack), &Policy::default())
+}
+
+/// `diff`, checked to give the same answer on any number of threads (the listing is split
+/// across them, Slack's email index by hash).
+fn diff_all_ways(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Analysis {
+    let prepared = prepare(jc, policy).unwrap();
+    let one = prepared.diff_on(slack, policy, 1);
+    for threads in [2, 3, 5] {
+        let many = prepared.diff_on(slack, policy, threads);
+        assert_eq!(format!("{one:?}"), format!("{many:?}"), "{threads} threads");
+    }
+    one
 }
 
 #[test]
@@ -252,7 +264,7 @@ fn legacy_unlinked_by_scim_enabled_at() {
         scim_enabled_at: Some(at),
         ..Policy::default()
     };
-    let a = diff(&data, &listing(vec![old, new, undated]), &policy).unwrap();
+    let a = diff_all_ways(&data, &listing(vec![old, new, undated]), &policy);
     assert_eq!(codes(&a), vec![("legacy-unlinked", Some("U1"))]);
     assert_eq!(a.findings[0].reason.as_deref(), Some("created-before-scim"));
     assert!(
@@ -369,7 +381,7 @@ fn entitlement_and_multi_connector_groups() {
         sl("U2", "b@x.io", true),
         sl("U3", "c@x.io", false),
     ]);
-    let a = diff(&data, &slack, &Policy::default()).unwrap();
+    let a = diff_all_ways(&data, &slack, &Policy::default());
     let got: Vec<_> = a
         .findings
         .iter()
@@ -397,7 +409,7 @@ fn entitlement_and_multi_connector_groups() {
         slack_app: Some("s1".into()),
         ..Policy::default()
     };
-    let a = diff(&data, &slack, &scoped).unwrap();
+    let a = diff_all_ways(&data, &slack, &scoped);
     assert!(
         a.findings
             .iter()
@@ -457,7 +469,7 @@ fn severity_overrides_apply_and_reorder() {
         ..JumpCloud::default()
     };
     let slack = listing(vec![sl("U0", "ghost@x.io", true), sl("U1", "s@x.io", true)]);
-    let a = diff(&data, &slack, &policy).unwrap();
+    let a = diff_all_ways(&data, &slack, &policy);
     assert_eq!(
         codes(&a),
         vec![

@@ -5,7 +5,7 @@
 //! SDK's `PascalCase` names are accepted beside the API's own. v1 page sets are checked against
 //! `totalCount`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ fn first_cow<const N: usize>(candidates: [Option<Cow<'_, str>>; N]) -> Option<Co
         .find(|v| !v.trim().is_empty())
 }
 use super::{Error, Loaded, csv_users};
-use crate::model::{Email, JcApp, JcGroup, JcState, JcUser, JumpCloud};
+use crate::model::{Email, FastMap, JcApp, JcGroup, JcState, JcUser, JumpCloud, fast_map};
 
 const EXPECTED: &str =
     "a JumpCloud export (bundle directory, v1 users page, array of users or CSV)";
@@ -477,7 +477,7 @@ fn check_v1<T>(
         ));
     }
     let mut all: Vec<T> = pages.into_iter().flat_map(|(_, r)| r.items).collect();
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(all.len());
+    let mut last: FastMap<&str, usize> = fast_map(all.len());
     for (i, item) in all.iter().enumerate() {
         last.insert(id(item), i);
     }
