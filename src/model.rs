@@ -56,10 +56,19 @@ impl<T: Copy> Hits<T> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Email(Box<str>);
 
+/// `str::trim`, with a fast path for the usual value that has no whitespace at either end
+/// (millions of ids and emails go through it).
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 impl Email {
     /// Normalises `raw`; `None` for an empty or blank value (Slack sends `""` for unset emails).
     pub fn parse(raw: &str) -> Option<Self> {
-        let trimmed = raw.trim();
+        let trimmed = trim(raw);
         if trimmed.is_empty() {
             return None;
         }
@@ -183,8 +192,6 @@ impl JcState {
 pub struct JcUser {
     /// `_id` (24-hex `ObjectId`).
     pub id: String,
-    /// `username`, when present.
-    pub username: Option<String>,
     /// Company email.
     pub email: Email,
     /// `alternateEmail`, when non-empty.
@@ -280,4 +287,35 @@ pub struct JumpCloud {
     pub app_users: BTreeMap<String, Vec<String>>,
     /// `manifest.json` `slack_app_ids`, when the bundle declares them.
     pub manifest_slack_app_ids: Option<Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_fast_path_agrees_with_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "a b",
+            "\u{a0}a",
+            "a\u{2003}",
+            "é",
+            " é ",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(Email::parse(" Ann@X.io\t").unwrap().as_str(), "ann@x.io");
+        assert_eq!(Email::parse("ann@x.io").unwrap().as_str(), "ann@x.io");
+        assert!(Email::parse("  ").is_none());
+    }
 }

@@ -270,7 +270,6 @@ mod tests {
             .iter()
             .map(|id| crate::model::JcUser {
                 id: (*id).into(),
-                username: None,
                 email: crate::model::Email::parse(&format!("{id}@x.io")).unwrap(),
                 alternate_email: None,
                 state: crate::model::JcState::Activated,

@@ -10,7 +10,6 @@ fn email(s: &str) -> Email {
 fn jc(id: &str, mail: &str) -> JcUser {
     JcUser {
         id: id.into(),
-        username: None,
         email: email(mail),
         alternate_email: None,
         state: JcState::Activated,

@@ -26,15 +26,10 @@ const EMAIL: Column = Column {
     aliases: &["email", "emailaddress", "useremail", "mail", "primaryemail"],
     shown: "email, Email, Email Address, User Email",
 };
-const OPTIONAL: [Column; 6] = [
+const OPTIONAL: [Column; 5] = [
     Column {
         name: "alternate_email",
         aliases: &["alternateemail", "altemail", "secondaryemail"],
-        shown: "",
-    },
-    Column {
-        name: "username",
-        aliases: &["username", "login"],
         shown: "",
     },
     Column {
@@ -117,13 +112,12 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<JcUser>, Error> {
             id: text(Some(id_col)),
             email: text(Some(email_col)),
             alternate_email: text(opt[0]),
-            username: text(opt[1]),
-            state: text(opt[2]),
-            suspended: flag(3)?,
-            password_expired: flag(4)?,
-            account_locked: flag(5)?,
+            state: text(opt[1]),
+            suspended: flag(2)?,
+            password_expired: flag(3)?,
+            account_locked: flag(4)?,
         };
-        users.push(raw.into_user(path, &label)?);
+        users.push(raw.into_user(path, || label.clone())?);
     }
     Ok(users)
 }

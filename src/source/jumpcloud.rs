@@ -15,7 +15,9 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
-use super::wire::{first_of, non_empty, non_empty_cow, opt_bool, opt_count, opt_cow, opt_string};
+use super::wire::{
+    Key, OptBool, OptCow, first_of, non_empty, non_empty_cow, opt_count, opt_string,
+};
 use std::borrow::Cow;
 
 /// The first present, non-blank value of several alias fields.
@@ -102,57 +104,81 @@ impl<'de> Deserialize<'de> for CountField {
     }
 }
 
-#[derive(Deserialize)]
+/// One user record, in the v1/v2 API's spelling or the PowerShell SDK's PascalCase. Written by
+/// hand rather than derived: keys are matched as raw bytes (no UTF-8 check, no allocation), which
+/// is most of the cost of an export of a million users.
+#[derive(Default)]
 struct WireUser<'a> {
-    #[serde(default, borrow, rename = "_id", deserialize_with = "opt_cow")]
     underscore_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "opt_cow")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "Id", deserialize_with = "opt_cow")]
     pascal_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "opt_cow")]
     email: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "Email", deserialize_with = "opt_cow")]
     pascal_email: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        rename = "alternateEmail",
-        deserialize_with = "opt_cow"
-    )]
     alternate_email: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        rename = "AlternateEmail",
-        deserialize_with = "opt_cow"
-    )]
     pascal_alternate_email: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "opt_cow")]
-    username: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "Username", deserialize_with = "opt_cow")]
-    pascal_username: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "opt_cow")]
     state: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "State", deserialize_with = "opt_cow")]
     pascal_state: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "opt_bool")]
     suspended: Option<bool>,
-    #[serde(default, rename = "Suspended", deserialize_with = "opt_bool")]
     pascal_suspended: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     password_expired: Option<bool>,
-    #[serde(default, rename = "PasswordExpired", deserialize_with = "opt_bool")]
     pascal_password_expired: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     account_locked: Option<bool>,
-    #[serde(default, rename = "AccountLocked", deserialize_with = "opt_bool")]
     pascal_account_locked: Option<bool>,
     // Markers of documents of another kind.
-    #[serde(default, rename = "userName")]
-    scim_user_name: Option<IgnoredAny>,
-    #[serde(default, rename = "ssoUrl")]
-    sso_url: Option<IgnoredAny>,
+    scim_user_name: bool,
+    sso_url: bool,
+}
+
+impl<'de> Deserialize<'de> for WireUser<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WireUser<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JumpCloud user record (an object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireUser<'de>, A::Error> {
+                let mut u = WireUser::default();
+                while let Some(Key(key)) = map.next_key()? {
+                    let text = match &*key {
+                        b"_id" => &mut u.underscore_id,
+                        b"id" => &mut u.id,
+                        b"Id" => &mut u.pascal_id,
+                        b"email" => &mut u.email,
+                        b"Email" => &mut u.pascal_email,
+                        b"alternateEmail" => &mut u.alternate_email,
+                        b"AlternateEmail" => &mut u.pascal_alternate_email,
+                        b"state" => &mut u.state,
+                        b"State" => &mut u.pascal_state,
+                        other => {
+                            let flag = match other {
+                                b"suspended" => &mut u.suspended,
+                                b"Suspended" => &mut u.pascal_suspended,
+                                b"password_expired" => &mut u.password_expired,
+                                b"PasswordExpired" => &mut u.pascal_password_expired,
+                                b"account_locked" => &mut u.account_locked,
+                                b"AccountLocked" => &mut u.pascal_account_locked,
+                                other => {
+                                    match other {
+                                        b"userName" => u.scim_user_name = true,
+                                        b"ssoUrl" => u.sso_url = true,
+                                        _ => {}
+                                    }
+                                    map.next_value::<IgnoredAny>()?;
+                                    continue;
+                                }
+                            };
+                            *flag = map.next_value::<OptBool>()?.0;
+                            continue;
+                        }
+                    };
+                    *text = map.next_value::<OptCow<'de>>()?.0;
+                }
+                Ok(u)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// The fields the analysis reads from any JumpCloud user record, whatever its source (borrowed
@@ -161,7 +187,6 @@ pub(super) struct RawUser<'a> {
     pub(super) id: Option<Cow<'a, str>>,
     pub(super) email: Option<Cow<'a, str>>,
     pub(super) alternate_email: Option<Cow<'a, str>>,
-    pub(super) username: Option<Cow<'a, str>>,
     pub(super) state: Option<Cow<'a, str>>,
     pub(super) suspended: Option<bool>,
     pub(super) password_expired: Option<bool>,
@@ -170,10 +195,14 @@ pub(super) struct RawUser<'a> {
 
 impl RawUser<'_> {
     /// Validates a record; `record` names it in errors.
-    pub(super) fn into_user(self, path: &Path, record: &str) -> Result<JcUser, Error> {
+    pub(super) fn into_user(
+        self,
+        path: &Path,
+        record: impl Fn() -> String,
+    ) -> Result<JcUser, Error> {
         let bad = |problem: String| Error::Record {
             path: path.to_path_buf(),
-            record: record.to_owned(),
+            record: record(),
             problem,
         };
         let id = non_empty_cow(self.id).ok_or_else(|| bad("user has no _id/id/Id".to_owned()))?;
@@ -184,7 +213,6 @@ impl RawUser<'_> {
             .ok_or_else(|| bad(format!("user {id} has no email")))?;
         Ok(JcUser {
             id,
-            username: non_empty_cow(self.username),
             email,
             alternate_email: self.alternate_email.as_deref().and_then(Email::parse),
             state: JcState::parse(self.state.as_deref()),
@@ -201,7 +229,6 @@ impl<'a> From<WireUser<'a>> for RawUser<'a> {
             id: first_cow([w.underscore_id, w.id, w.pascal_id]),
             email: first_cow([w.email, w.pascal_email]),
             alternate_email: first_cow([w.alternate_email, w.pascal_alternate_email]),
-            username: first_cow([w.username, w.pascal_username]),
             state: first_cow([w.state, w.pascal_state]),
             suspended: w.suspended.or(w.pascal_suspended),
             password_expired: w.password_expired.or(w.pascal_password_expired),
@@ -232,33 +259,76 @@ struct WireGraph {
     to: Option<WireGraphTo>,
     #[serde(default, rename = "ToId", deserialize_with = "opt_string")]
     to_id: Option<String>,
-    #[serde(default, rename = "ToType", deserialize_with = "opt_string")]
-    to_type: Option<String>,
+    #[serde(default, rename = "ToType", deserialize_with = "opt_target")]
+    to_type: Option<Target>,
     #[serde(default, deserialize_with = "opt_string")]
     id: Option<String>,
     #[serde(default, rename = "Id", deserialize_with = "opt_string")]
     pascal_id: Option<String>,
-    #[serde(default, rename = "type", deserialize_with = "opt_string")]
-    kind: Option<String>,
-    #[serde(default, rename = "Type", deserialize_with = "opt_string")]
-    pascal_kind: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "opt_target")]
+    kind: Option<Target>,
+    #[serde(default, rename = "Type", deserialize_with = "opt_target")]
+    pascal_kind: Option<Target>,
 }
 
 #[derive(Deserialize)]
 struct WireGraphTo {
     #[serde(default, deserialize_with = "opt_string")]
     id: Option<String>,
-    #[serde(default, rename = "type", deserialize_with = "opt_string")]
-    kind: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "opt_target")]
+    kind: Option<Target>,
+}
+
+/// What a graph record points at (its `type`), read without allocating: a group export holds
+/// millions of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    User,
+    UserGroup,
+    Application,
+    Other,
+}
+
+/// A graph `type`: `None` for null or blank.
+fn opt_target<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Target>, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = Option<Target>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string, a number or null")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(match v {
+                "user" => Some(Target::User),
+                "user_group" => Some(Target::UserGroup),
+                "application" => Some(Target::Application),
+                v if v.trim().is_empty() => None,
+                _ => Some(Target::Other),
+            })
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Some(Target::Other))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Some(Target::Other))
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 impl WireGraph {
     /// `(id, type)`; the type is `None` when the record does not say.
-    fn target(self) -> (Option<String>, Option<String>) {
+    fn target(self) -> (Option<String>, Option<Target>) {
         let (to_id, to_kind) = self.to.map_or((None, None), |t| (t.id, t.kind));
         (
             first_of([to_id, self.to_id, self.id, self.pascal_id]),
-            first_of([to_kind, self.to_type, self.kind, self.pascal_kind]),
+            to_kind.or(self.to_type).or(self.kind).or(self.pascal_kind),
         )
     }
 }
@@ -368,11 +438,11 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
             if records
                 .items
                 .iter()
-                .any(|u| u.scim_user_name.is_some() && u.underscore_id.is_none())
+                .any(|u| u.scim_user_name && u.underscore_id.is_none())
             {
                 return Err(wrong(path, "a Slack SCIM user array"));
             }
-            if records.items.iter().any(|u| u.sso_url.is_some()) {
+            if records.items.iter().any(|u| u.sso_url) {
                 return Err(wrong(path, "a JumpCloud applications listing"));
             }
             let label = if records.total_count.is_some() {
@@ -383,11 +453,11 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
             let mut users = Vec::with_capacity(records.items.len());
             for (i, w) in records.items.into_iter().enumerate() {
                 let raw = RawUser::from(w);
-                let record = match &raw.id {
+                let id = raw.id.clone();
+                users.push(raw.into_user(path, || match &id {
                     Some(id) if !id.trim().is_empty() => format!("{label}[{i}] (id {id})"),
                     _ => format!("{label}[{i}]"),
-                };
-                users.push(raw.into_user(path, &record)?);
+                })?);
             }
             Ok(Records {
                 total_count: records.total_count,
@@ -567,9 +637,9 @@ fn graph_targets(
     store: &dyn Store,
     dir: &Path,
     what: &str,
-    default_kind: &str,
+    default_kind: Target,
     out: &mut Loaded<JumpCloud>,
-) -> Result<Vec<(String, String)>, Error> {
+) -> Result<Vec<(String, Target)>, Error> {
     let mut targets = Vec::new();
     for (path, items) in read_v2_folder::<WireGraph>(store, dir, what, out)? {
         for (i, item) in items.into_iter().enumerate() {
@@ -579,7 +649,7 @@ fn graph_targets(
                 record: format!("[{i}]"),
                 problem: "graph record has no target id (to.id, ToId or id)".to_owned(),
             })?;
-            targets.push((id, kind.unwrap_or_else(|| default_kind.to_owned())));
+            targets.push((id, kind.unwrap_or(default_kind)));
         }
     }
     Ok(targets)
@@ -672,9 +742,9 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let what = format!("applications/{app_id}/users");
-            let users = graph_targets(store, &users_dir, &what, "user", out)?
+            let users = graph_targets(store, &users_dir, &what, Target::User, out)?
                 .into_iter()
-                .filter(|(_, kind)| kind == "user")
+                .filter(|(_, kind)| *kind == Target::User)
                 .map(|(id, _)| id)
                 .collect();
             out.data.app_users.insert(app_id, users);
@@ -731,7 +801,13 @@ fn load_groups(
         let members = gdir.join("members");
         let member_targets = if store.dir_exists(&members) {
             let what = format!("usergroups/{id}/members");
-            Some(graph_targets(store, &members, &what, "user", &mut scratch)?)
+            Some(graph_targets(
+                store,
+                &members,
+                &what,
+                Target::User,
+                &mut scratch,
+            )?)
         } else {
             None
         };
@@ -742,7 +818,7 @@ fn load_groups(
                 store,
                 &bindings,
                 &what,
-                "application",
+                Target::Application,
                 &mut scratch,
             )?)
         } else {
@@ -761,10 +837,10 @@ fn load_groups(
         match member_targets {
             Some(targets) => {
                 for (target, kind) in targets {
-                    match kind.as_str() {
-                        "user" => group.member_user_ids.push(target),
-                        "user_group" => group.member_group_ids.push(target),
-                        _ => {}
+                    match kind {
+                        Target::User => group.member_user_ids.push(target),
+                        Target::UserGroup => group.member_group_ids.push(target),
+                        Target::Application | Target::Other => {}
                     }
                 }
             }
@@ -774,7 +850,7 @@ fn load_groups(
             Some(targets) => {
                 group.application_ids = targets
                     .into_iter()
-                    .filter(|(_, kind)| kind == "application")
+                    .filter(|(_, kind)| *kind == Target::Application)
                     .map(|(target, _)| target)
                     .collect();
             }
@@ -855,9 +931,9 @@ mod tests {
                        {"id":"u3","type":"user","paths":[]},{"to":{"id":"u4"}}]"#;
         let items: Vec<WireGraph> = serde_json::from_str(json).unwrap();
         let got: Vec<_> = items.into_iter().map(WireGraph::target).collect();
-        assert_eq!(got[0], (Some("u1".into()), Some("user".into())));
-        assert_eq!(got[1], (Some("g2".into()), Some("user_group".into())));
-        assert_eq!(got[2], (Some("u3".into()), Some("user".into())));
+        assert_eq!(got[0], (Some("u1".into()), Some(Target::User)));
+        assert_eq!(got[1], (Some("g2".into()), Some(Target::UserGroup)));
+        assert_eq!(got[2], (Some("u3".into()), Some(Target::User)));
         assert_eq!(got[3], (Some("u4".into()), None));
     }
 }

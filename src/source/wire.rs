@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 /// A boolean that may arrive as `true`, `"True"`, `"yes"`, `1`, `""` or `null`.
@@ -91,10 +94,7 @@ pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
 }
 
 /// [`opt_string`] that borrows from the input when it can (no allocation per field).
-pub(super) fn opt_cow<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<std::borrow::Cow<'de, str>>, D::Error> {
-    use std::borrow::Cow;
+pub(super) fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<Cow<'de, str>>;
@@ -127,8 +127,9 @@ pub(super) fn opt_cow<'de, D: Deserializer<'de>>(
 }
 
 /// `Some(s)` when `s` is non-empty after trimming, owned.
-pub(super) fn non_empty_cow(s: Option<std::borrow::Cow<'_, str>>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+pub(super) fn non_empty_cow(s: Option<Cow<'_, str>>) -> Option<String> {
+    s.map(|v| crate::model::trim(&v).to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// A count that may arrive as a number, a numeric string or `null`.
@@ -165,7 +166,8 @@ pub(super) fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, 
 
 /// `Some(s)` when `s` is non-empty after trimming.
 pub(super) fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    s.map(|v| crate::model::trim(&v).to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// The first non-empty of several alias fields.
@@ -182,6 +184,52 @@ pub(super) fn timestamp(raw: &str) -> Option<jiff::Timestamp> {
             .and_then(|t| t.to_timestamp())
             .ok()
     })
+}
+
+/// A map key as raw bytes, borrowed from the page when it has no escapes.
+pub(super) struct Key<'a>(pub(super) Cow<'a, [u8]>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_vec())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+/// `opt_cow` as a type, for `next_value`.
+pub(super) struct OptCow<'a>(pub(super) Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for OptCow<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        opt_cow(d).map(OptCow)
+    }
+}
+
+/// `opt_bool` as a type, for `next_value`.
+pub(super) struct OptBool(pub(super) Option<bool>);
+
+impl<'de> Deserialize<'de> for OptBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        opt_bool(d).map(OptBool)
+    }
 }
 
 #[cfg(test)]
