@@ -104,7 +104,7 @@ impl<'de> Deserialize<'de> for CountField {
     }
 }
 
-/// One user record, in the v1/v2 API's spelling or the PowerShell SDK's PascalCase. Written by
+/// One user record, in the v1/v2 API's spelling or the PowerShell SDK's `PascalCase`. Written by
 /// hand rather than derived: keys are matched as raw bytes (no UTF-8 check, no allocation), which
 /// is most of the cost of an export of a million users.
 #[derive(Default)]

@@ -105,12 +105,11 @@ impl<'de> Deserialize<'de> for WireEmails {
                     let Some(email) = entry.value.as_deref().and_then(Email::parse) else {
                         continue;
                     };
-                    let at = match out.emails.iter().position(|e| *e == email) {
-                        Some(at) => at,
-                        None => {
-                            out.emails.push(email);
-                            out.emails.len() - 1
-                        }
+                    let at = if let Some(at) = out.emails.iter().position(|e| *e == email) {
+                        at
+                    } else {
+                        out.emails.push(email);
+                        out.emails.len() - 1
                     };
                     if entry.primary == Some(true) && out.primary.is_none() {
                         out.primary = Some(at);
