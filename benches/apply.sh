@@ -2,6 +2,8 @@
 # Benchmark: `scimdrift apply` of N deactivations against the local Slack emulator at Slack's
 # rate limits, time-scaled (SCALE x faster, client limits scaled alike). Prints the achieved
 # write rate as a share of Slack's PATCH limit (180/min), 429s received and failures.
+# Each action reads its account by id before the PATCH and confirms it through the listing
+# (filter=userName eq), so the 300/min of GET /Users/{id} does not cap the writes.
 # Usage: benches/apply.sh [ACTIONS=500] [SCALE=10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +44,7 @@ start=$(date +%s.%N)
 set +e
 target/release/scimdrift apply "$work/plan.json" --slack-url "$base" --yes --format json \
   --max-changes "$planned" --max-writes-per-minute $(( 170 * scale )) \
-  --max-reads-per-minute $(( 280 * scale )) -v > "$work/apply.json" 2> "$work/apply.err"
+  --max-reads-per-minute $(( 280 * scale )) --max-rpm $(( 900 * scale )) -v > "$work/apply.json" 2> "$work/apply.err"
 rc=$?
 set -e
 end=$(date +%s.%N)
@@ -53,11 +55,13 @@ wall = float(end) - float(start); scale = int(scale)
 report = json.load(open(out))
 log = open(err).read()
 patches = log.count("PATCH /Users/")
+single_reads = log.count("GET /Users/")
+listing_reads = log.count("GET /Users?filter")
 r429 = log.count("-> 429")
 limit = 180 * scale / 60.0
 rate = patches / wall
 print(f"apply: {planned} actions, emulator time scale {scale}x (PATCH limit {180*scale}/min = {limit:.1f}/s)")
-print(f"  wall {wall:.2f} s, {patches} PATCH requests, {r429} x 429, exit {rc}")
+print(f"  wall {wall:.2f} s, {patches} PATCH requests, {single_reads} GET /Users/{{id}} (before each PATCH), {listing_reads} filtered listing reads (confirmations), {r429} x 429, exit {rc}")
 print(f"  outcomes: {report['summary']}")
 print(f"  achieved write rate {rate:.2f}/s = {100*rate/limit:.0f}% of Slack's PATCH limit")
 PY

@@ -13,7 +13,7 @@ use clap::Parser;
 #[path = "../tests/support/slack_emulator.rs"]
 mod slack_emulator;
 
-use slack_emulator::{Faults, RateLimits, SlackConfig, SlackEmulator};
+use slack_emulator::{Faults, RateLimits, SlackConfig, SlackEmulator, Version};
 
 /// Local Slack SCIM emulator (v1 and v2).
 #[derive(Parser, Debug)]
@@ -58,6 +58,10 @@ struct Args {
     /// Users added or removed on each list page after the first.
     #[arg(long, default_value_t = 0)]
     churn: usize,
+    /// Render every user's listing text in this version (v1 or v2) before listening, so a
+    /// benchmark of a client does not also measure the emulator's rendering.
+    #[arg(long, value_name = "VERSION")]
+    prerender: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,16 @@ fn run(args: Args) -> std::io::Result<()> {
     };
     let users = config.users.len();
     let emulator = SlackEmulator::try_start(config)?;
+    match args.prerender.as_deref() {
+        Some("v1") => emulator.prerender(Version::V1),
+        Some("v2") => emulator.prerender(Version::V2),
+        Some(other) => {
+            return Err(std::io::Error::other(format!(
+                "--prerender {other}: expected v1 or v2"
+            )));
+        }
+        None => {}
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "v1 {}", emulator.base_url("v1"))?;
     writeln!(out, "v2 {}", emulator.base_url("v2"))?;

@@ -398,7 +398,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N", default_value_t = 170, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_writes_per_minute: u32,
     /// Client-side limit on reads of single accounts per minute (Slack: 300/min for GET
-    /// /Users/{id}); each action reads at least twice.
+    /// /Users/{id}); each action reads its account once before the PATCH, and confirms it
+    /// through the listing (`filter=userName eq`, under --max-rpm).
     #[arg(long, value_name = "N", default_value_t = 280, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_reads_per_minute: u32,
     /// File holding the Slack SCIM token [default: the SLACK_SCIM_TOKEN variable].

@@ -60,6 +60,8 @@ fn options(net: &NetArgs) -> NetOptions {
     NetOptions {
         per_minute: net.max_rpm,
         burst: net.max_rpm,
+        list_per_minute: net.max_rpm,
+        list_burst: net.max_rpm,
         writes_per_minute: 1,
         write_burst: 1,
         timeout: Duration::from_secs(net.timeout),
@@ -68,7 +70,10 @@ fn options(net: &NetArgs) -> NetOptions {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
+    // Two workers: with several 1 MB pages arriving at once, one thread receiving them all is
+    // the bottleneck of a fetch (issue 6).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(Error::Runtime)
@@ -237,7 +242,7 @@ fn say(global: &GlobalArgs, line: &str) {
 
 fn traffic<C>(live: &Live<C>) -> String {
     format!(
-        "{} request(s), {} rate-limited (429), {} retried, {:.1} s",
+        "{} request(s), {} rate-limited (429), {} retried, {:.2} s",
         live.requests,
         live.rate_limited,
         live.retries,

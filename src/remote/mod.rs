@@ -141,10 +141,15 @@ pub struct Stats {
 /// Knobs shared by the fetchers.
 #[derive(Clone, Copy, Debug)]
 pub struct NetOptions {
-    /// Client-side limit, requests per minute.
+    /// Client-side limit on reads of one resource (`GET /Users/{id}`), per minute.
     pub per_minute: u32,
-    /// Requests allowed at once before the rate applies.
+    /// Such reads allowed at once before the rate applies.
     pub burst: u32,
+    /// Client-side limit on listing reads (a GET with a query: pages, filters), per minute.
+    /// Slack limits these only by the org-wide read bucket, single reads also by their own.
+    pub list_per_minute: u32,
+    /// Listing reads allowed at once before the rate applies.
+    pub list_burst: u32,
     /// Client-side limit on writes, per minute.
     pub writes_per_minute: u32,
     /// Writes allowed at once before the rate applies.
@@ -222,6 +227,7 @@ pub struct Client {
     base: BaseUrl,
     headers: HeaderMap,
     limiter: Arc<Limiter>,
+    list_limiter: Arc<Limiter>,
     write_limiter: Arc<Limiter>,
     policy: RetryPolicy,
     service: &'static str,
@@ -307,6 +313,7 @@ impl Client {
             base,
             headers,
             limiter: Arc::new(Limiter::new(options.per_minute, options.burst)),
+            list_limiter: Arc::new(Limiter::new(options.list_per_minute, options.list_burst)),
             write_limiter: Arc::new(Limiter::new(options.writes_per_minute, options.write_burst)),
             policy: options.retry,
             service,
@@ -363,6 +370,8 @@ impl Client {
         let write = method != reqwest::Method::GET;
         let limiter = if write {
             &self.write_limiter
+        } else if path.contains('?') {
+            &self.list_limiter
         } else {
             &self.limiter
         };
@@ -414,7 +423,13 @@ impl Client {
         {
             self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             let wait = retry::rate_limit_wait(&self.policy, *retry_after, 1, 0.5);
-            limiter.pause_for(wait);
+            if write {
+                limiter.pause_for(wait);
+            } else {
+                // Slack's org-wide read bucket is behind both kinds of read.
+                self.limiter.pause_for(wait);
+                self.list_limiter.pause_for(wait);
+            }
         }
         attempt
     }

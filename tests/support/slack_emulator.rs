@@ -223,6 +223,12 @@ impl SlackEmulator {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Renders every user's listing text in `version` ahead of the first request (see
+    /// `State::prerender`).
+    pub(crate) fn prerender(&self, version: Version) {
+        self.state().prerender(version);
+    }
+
     /// The bound address.
     pub(crate) fn addr(&self) -> std::net::SocketAddr {
         self.server.addr()

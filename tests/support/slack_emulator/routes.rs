@@ -46,22 +46,22 @@ struct V2Error<'a> {
 /// v1 list envelope, in the key order Slack sends.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct V1List {
+struct V1List<R> {
     total_results: usize,
     items_per_page: usize,
     start_index: usize,
     schemas: [&'static str; 1],
     #[serde(rename = "Resources")]
-    resources: Vec<Value>,
+    resources: Vec<R>,
 }
 
 /// v2 `ListResponse`, in the key order Slack sends.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct V2List {
+struct V2List<R> {
     schemas: [&'static str; 1],
     #[serde(rename = "Resources")]
-    resources: Vec<Value>,
+    resources: Vec<R>,
     total_results: usize,
     items_per_page: usize,
     start_index: usize,
@@ -312,9 +312,9 @@ fn paging(req: &Req) -> (usize, usize) {
     (start, count)
 }
 
-fn list_body(
+fn list_body<R: Serialize>(
     version: Version,
-    resources: Vec<Value>,
+    resources: Vec<R>,
     total_results: usize,
     start_index: usize,
 ) -> Response {
@@ -401,7 +401,8 @@ fn list_users(shared: &Mutex<State>, req: &Req, version: Version) -> Response {
         Err(code) => return error(version, StatusCode::BAD_REQUEST, code),
     };
     let (page, total) = {
-        let mut st = lock(shared);
+        let mut guard = lock(shared);
+        let st = &mut *guard;
         if filter.is_none() && start > 1 {
             let n = st.faults.churn_during_paging;
             st.churn(n);
@@ -431,12 +432,14 @@ fn list_users(shared: &Mutex<State>, req: &Req, version: Version) -> Response {
             let order = st.order.as_deref().unwrap_or_default();
             let from = (start - 1).min(order.len());
             let to = (from + count).min(order.len());
-            let page = order[from..to]
+            let page: Vec<_> = order[from..to]
                 .iter()
                 .filter_map(|id| st.users.get(id))
-                .map(|rec| st.render_user(rec.visible(now), version))
+                .map(|rec| st.listed_user(rec, now, version))
                 .collect();
-            (page, st.users.len())
+            let total = st.users.len();
+            drop(guard);
+            return list_body(version, page, total, start);
         }
     };
     list_body(version, page, total, start)

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::sync::Arc;
 
 use super::kit::Rng;
 use super::{Faults, Limit, RateLimits, SlackConfig, seed};
@@ -128,6 +130,9 @@ pub(super) struct UserRec {
     pub(super) patches: u32,
     /// What reads still show, and until when, after a write changed the user.
     stale: Option<(Instant, Value)>,
+    /// `res` rendered for listings, per version (v1, v2): a 1M-user listing is then a copy of
+    /// text rather than a million tree clones. Emptied whenever `res` changes.
+    rendered: [std::sync::OnceLock<Arc<RawValue>>; 2],
 }
 
 impl UserRec {
@@ -186,6 +191,7 @@ impl State {
                     res,
                     patches: 0,
                     stale: None,
+                    rendered: Default::default(),
                 };
                 Some((id, rec))
             })
@@ -316,6 +322,44 @@ impl State {
         if let Some(obj) = rec.res.as_object_mut() {
             obj.insert("active".to_owned(), Value::Bool(active));
         }
+        rec.rendered = Default::default();
+    }
+
+    /// A user as a listing shows it at `now` (the stale snapshot inside a window), as JSON text.
+    pub(super) fn listed_user(
+        &self,
+        rec: &UserRec,
+        now: Instant,
+        version: Version,
+    ) -> Arc<RawValue> {
+        let text = |res: &Value| {
+            Arc::from(
+                serde_json::value::to_raw_value(&self.render_user(res, version))
+                    .expect("a JSON value serialises"),
+            )
+        };
+        match &rec.stale {
+            Some((until, old)) if now < *until => text(old),
+            _ => rec.rendered[usize::from(version == Version::V2)]
+                .get_or_init(|| text(&rec.res))
+                .clone(),
+        }
+    }
+
+    /// Renders every user for listings in `version` now, so that serving a listing costs a copy
+    /// of text (for benchmarks of a client, where the emulator shares the machine).
+    pub(super) fn prerender(&mut self, version: Version) {
+        if self.order.is_none() {
+            self.order = Some(self.users.keys().cloned().collect());
+        }
+        for rec in self.users.values() {
+            rec.rendered[usize::from(version == Version::V2)].get_or_init(|| {
+                Arc::from(
+                    serde_json::value::to_raw_value(&self.render_user(&rec.res, version))
+                        .expect("a JSON value serialises"),
+                )
+            });
+        }
     }
 
     /// A user as `GET /Users/{id}` renders it, ignoring stale windows.
@@ -374,6 +418,7 @@ impl State {
                         res,
                         patches: 0,
                         stale: None,
+                        rendered: Default::default(),
                     },
                 );
             }
