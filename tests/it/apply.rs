@@ -546,3 +546,32 @@ fn bad_token_stops_before_any_write_and_never_leaks() {
         assert!(!text.contains("xoxp-emulator"));
     }
 }
+
+#[test]
+fn each_action_reads_its_account_once_and_confirms_through_the_listing() {
+    // Slack allows 300/min on GET /Users/{id} against 180/min on PATCH: a second single read per
+    // action would cap writes at ~83% of their limit (issue 6), so confirmations use the listing.
+    for version in ["v1", "v2"] {
+        let emu = emulator(Faults::default());
+        let before = active_map(&emu);
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = demo_plan(tmp.path());
+        let r = apply(&emu, version, &plan, &["--yes", "--format", "json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+        assert_only(&emu, &before, &TARGETS, 1);
+        let log = emu.request_log();
+        for id in TARGETS {
+            let single = log
+                .iter()
+                .filter(|l| l.starts_with("GET ") && l.ends_with(&format!("/Users/{id}")))
+                .count();
+            assert_eq!(single, 1, "{version} {id}: {log:#?}");
+        }
+        let listed = log
+            .iter()
+            .filter(|l| l.starts_with("GET ") && l.contains("/Users?filter=userName"))
+            .count();
+        assert_eq!(listed, TARGETS.len(), "{version}: {log:#?}");
+    }
+}
