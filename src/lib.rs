@@ -277,6 +277,8 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
         })
         .collect();
     let plan = plan::build(&report, &slack, &include);
+    // The listing is large and no longer needed: let the process exit free it.
+    std::mem::forget(slack);
     let mut bytes = serde_json::to_vec_pretty(&plan).map_err(|e| Error::Output(e.into()))?;
     bytes.push(b'\n');
     write_whole(&args.out, &bytes)?;

@@ -110,8 +110,19 @@ fn ambiguous(analysis: &Analysis) -> BTreeSet<&str> {
 pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> Plan {
     let codes: BTreeSet<FindingCode> = DEFAULT_CODES.iter().chain(include).copied().collect();
     let skip = ambiguous(&report.analysis);
-    let users: HashMap<&str, &crate::model::SlackUser> =
-        slack.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    // Only the accounts the findings name: one scan of the listing, no map of all of it.
+    let named: crate::model::FastSet<&str> = report
+        .analysis
+        .findings
+        .iter()
+        .filter_map(|f| f.slack_user_id.as_deref())
+        .collect();
+    let users: crate::model::FastMap<&str, &crate::model::SlackUser> = slack
+        .users
+        .iter()
+        .filter(|u| named.contains(u.id.as_str()))
+        .map(|u| (u.id.as_str(), u))
+        .collect();
     let mut actions: Vec<Action> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for f in &report.analysis.findings {
