@@ -102,35 +102,25 @@ fn insert<'a, T: Copy>(
 }
 
 impl<'a> Index<'a> {
-    fn new(users: &'a [JcUser]) -> Self {
-        // The two maps are independent: build them on two cores.
-        let (by_id, (by_email, shared)) = std::thread::scope(|scope| {
-            let ids = scope.spawn(|| {
-                let mut by_id = fast_map(users.len());
-                for (i, user) in users.iter().enumerate() {
-                    by_id.insert(user.id.as_str(), i);
-                }
-                by_id
-            });
-            let mut by_email = fast_map(users.len());
-            let mut shared = Vec::new();
-            for (i, user) in users.iter().enumerate() {
-                insert(&mut by_email, &user.email, (i, true), &mut shared);
-                if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
-                    insert(&mut by_email, alt, (i, false), &mut shared);
-                }
-            }
-            let by_id = ids
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (by_id, (by_email, shared))
-        });
-        Self {
-            users,
-            by_id,
-            by_email,
-            shared,
+    /// The id index; `Self::with_emails` adds the email index (built on another core).
+    fn by_id(users: &'a [JcUser]) -> FastMap<&'a str, usize> {
+        let mut by_id = fast_map(users.len());
+        for (i, user) in users.iter().enumerate() {
+            by_id.insert(user.id.as_str(), i);
         }
+        by_id
+    }
+
+    fn by_email(users: &'a [JcUser]) -> (FastMap<&'a Email, JcHits>, Vec<&'a Email>) {
+        let mut by_email = fast_map(users.len());
+        let mut shared = Vec::new();
+        for (i, user) in users.iter().enumerate() {
+            insert(&mut by_email, &user.email, (i, true), &mut shared);
+            if let Some(alt) = user.alternate_email.as_ref().filter(|a| **a != user.email) {
+                insert(&mut by_email, alt, (i, false), &mut shared);
+            }
+        }
+        (by_email, shared)
     }
 
     /// Every (user, primary?) that has `email`.
@@ -239,8 +229,23 @@ pub struct Prepared<'a> {
 /// Errors only when `policy.slack_app` names an application the input does not have.
 pub fn prepare<'a>(jc: &'a JumpCloud, policy: &Policy) -> Result<Prepared<'a>, UnknownApp> {
     let connectors = connectors::detect(jc, &policy.slack_app_ids, policy.slack_app.as_deref())?;
-    let index = Index::new(&jc.users);
-    let entitled = connectors::entitled_users(jc, &connectors, |id| index.by_id.get(id).copied());
+    // The email index on one core; the id index, then who is entitled (which needs it), on
+    // another.
+    let (index, entitled) = std::thread::scope(|scope| {
+        let emails = scope.spawn(|| Index::by_email(&jc.users));
+        let by_id = Index::by_id(&jc.users);
+        let entitled = connectors::entitled_users(jc, &connectors, |id| by_id.get(id).copied());
+        let (by_email, shared) = emails
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let index = Index {
+            users: &jc.users,
+            by_id,
+            by_email,
+            shared,
+        };
+        (index, entitled)
+    });
     Ok(Prepared {
         jc,
         connectors,

@@ -883,6 +883,46 @@ mod tests {
     }
 
     #[test]
+    fn ids_repeated_across_pages_keep_the_last_record() {
+        let mut snap = super::super::Snapshot::new("jc");
+        snap.insert(
+            "systemusers/skip-0000000.json",
+            br#"{"totalCount":3,"results":[{"_id":"a","email":"a@x.io"},{"_id":"b","email":"b@x.io"}]}"#.to_vec(),
+        );
+        snap.insert(
+            "systemusers/skip-0000002.json",
+            br#"{"totalCount":3,"results":[{"_id":"a","email":"a2@x.io","suspended":true}]}"#
+                .to_vec(),
+        );
+        let root = snap.root().to_path_buf();
+        let loaded = load_from(&snap, &root).unwrap();
+        let users: Vec<(&str, &str)> = loaded
+            .data
+            .users
+            .iter()
+            .map(|u| (u.id.as_str(), u.email.as_str()))
+            .collect();
+        assert_eq!(users, [("b", "b@x.io"), ("a", "a2@x.io")]);
+        assert!(
+            loaded
+                .notices
+                .iter()
+                .any(|n| n.contains("1 record(s) repeated")),
+            "{:?}",
+            loaded.notices
+        );
+        // Two distinct users against a totalCount of 3: one is missing.
+        assert!(
+            loaded
+                .problems
+                .iter()
+                .any(|p| p.contains("2 of totalCount 3")),
+            "{:?}",
+            loaded.problems
+        );
+    }
+
+    #[test]
     fn id_and_field_aliases() {
         let r = users(
             r#"{"totalCount":3,"results":[

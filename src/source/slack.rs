@@ -650,6 +650,48 @@ mod tests {
     }
 
     #[test]
+    fn ids_repeated_across_pages_are_kept_once_and_reported() {
+        let mut snap = super::super::Snapshot::new("slack");
+        let user =
+            |id: &str, mail: &str| format!(r#"{{"id":"{id}","emails":[{{"value":"{mail}"}}]}}"#);
+        let page = |start: u32, users: &[String]| {
+            format!(
+                r#"{{"totalResults":3,"startIndex":{start},"Resources":[{}]}}"#,
+                users.join(",")
+            )
+            .into_bytes()
+        };
+        snap.insert(
+            "start-1.json",
+            page(1, &[user("U1", "a@x.io"), user("U2", "b@x.io")]),
+        );
+        snap.insert("start-3.json", page(3, &[user("U2", "b@x.io")]));
+        let root = snap.root().to_path_buf();
+        let loaded = load_from(&snap, &[root]).unwrap();
+        let ids: Vec<&str> = loaded.data.users.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["U1", "U2"]);
+        assert!(
+            loaded
+                .problems
+                .iter()
+                .any(|p| p.contains("1 user id(s) appear more than once (U2)")),
+            "{:?}",
+            loaded.problems
+        );
+    }
+
+    #[test]
+    fn emails_keep_the_first_primary_first_and_drop_repeats() {
+        let json = r#"[{"id":"U1","emails":[{"value":"b@x.io"},{"value":"A@x.io","primary":true},
+            {"value":"a@X.io","primary":true},null,{"value":" "},{"value":"c@x.io","primary":true}]}]"#;
+        let Kind::Array(users, _) = page(json).unwrap() else {
+            panic!("an array")
+        };
+        let emails: Vec<&str> = users[0].emails.iter().map(Email::as_str).collect();
+        assert_eq!(emails, ["a@x.io", "b@x.io", "c@x.io"]);
+    }
+
+    #[test]
     fn v1_and_v2_pages_in_any_key_order() {
         let v1 = r#"{"totalResults":2,"itemsPerPage":2,"startIndex":1,"schemas":["urn:scim:schemas:core:1.0"],
             "Resources":[{"id":"U1","active":true,"emails":[{"value":"","primary":false},{"value":"A@X.io","primary":true}]},
