@@ -3,7 +3,8 @@
 # under target/scale/ (once; reused afterwards), then for each size measures, best of RUNS:
 #   floor  - reading every input file and parsing it with serde_json into IgnoredAny
 #            (examples/parse-floor, whole process wall time): on one thread (floor1, the
-#            sequential parse) and on all cores (floorN, what parallel parsing could reach)
+#            sequential parse) and on all cores (floorN, what parallel parsing could reach);
+#            floor1+sha also SHA-256s every file on one thread, as the report's checksums need
 #   audit  - `scimdrift audit --format json` wall time and peak RSS
 #   plan   - `scimdrift plan` wall time and peak RSS
 # and prints them against the total input size. Timings are never asserted in tests.
@@ -52,6 +53,7 @@ for n in sizes:
     size = du(jc) + du(slack)
     floor1, _ = best([f"{bin}/examples/parse-floor", "--threads", "1", jc, slack])
     floor, _ = best([f"{bin}/examples/parse-floor", jc, slack])
+    floor_sha, _ = best([f"{bin}/examples/parse-floor", "--threads", "1", "--sha256", jc, slack])
     audit_cmd = [f"{bin}/scimdrift", "-q", "audit", "--jumpcloud", jc, "--slack", slack, "--format", "json"]
     audit, audit_rss = best(audit_cmd)
     plan, plan_rss = best([f"{bin}/scimdrift", "-q", "plan", "--jumpcloud", jc, "--slack", slack,
@@ -61,12 +63,12 @@ for n in sizes:
     expected = json.load(open(f"{out}/expected.json"))["by_code"]
     got = {k: v for k, v in report["summary"]["by_code"].items() if v}
     assert got == expected, (got, expected)
-    rows.append((n, size, floor1, floor, audit, audit_rss, plan, plan_rss))
+    rows.append((n, size, floor1, floor, floor_sha, audit, audit_rss, plan, plan_rss))
 
-print(f"{'users':>9} {'input MB':>8} {'floor1 s':>8} {'floorN s':>8} {'audit s':>7} {'/floor1':>7} {'/floorN':>7} {'RSS MB':>6} {'RSS/in':>6} {'plan s':>6} {'/floor1':>7} {'RSS MB':>6}")
-for n, size, f1, fn, audit, arss, plan, prss in rows:
-    print(f"{n:>9} {size/1e6:>8.0f} {f1:>8.2f} {fn:>8.2f} {audit:>7.2f} {audit/f1:>7.2f} {audit/fn:>7.2f} {arss/1e6:>6.0f} {arss/size:>6.2f} {plan:>6.2f} {plan/f1:>7.2f} {prss/1e6:>6.0f}")
+print(f"{'users':>9} {'input MB':>8} {'floor1 s':>8} {'floorN s':>8} {'f1+sha s':>8} {'audit s':>7} {'/floor1':>7} {'/floorN':>7} {'/f1+sha':>7} {'RSS MB':>6} {'RSS/in':>6} {'plan s':>6} {'/floor1':>7} {'RSS MB':>6}")
+for n, size, f1, fn, fs, audit, arss, plan, prss in rows:
+    print(f"{n:>9} {size/1e6:>8.0f} {f1:>8.2f} {fn:>8.2f} {fs:>8.2f} {audit:>7.2f} {audit/f1:>7.2f} {audit/fn:>7.2f} {audit/fs:>7.2f} {arss/1e6:>6.0f} {arss/size:>6.2f} {plan:>6.2f} {plan/f1:>7.2f} {prss/1e6:>6.0f}")
 if len(rows) >= 2:
-    print(f"audit time {rows[-1][0]}/{rows[0][0]} users: {rows[-1][4]/rows[0][4]:.2f}x (target <= 5.5x)")
+    print(f"audit time {rows[-1][0]}/{rows[0][0]} users: {rows[-1][5]/rows[0][5]:.2f}x (target <= 5.5x)")
 print(f"machine: {os.cpu_count()} cores; every audit gave exactly the planted findings")
 PY

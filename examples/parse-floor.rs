@@ -1,6 +1,7 @@
 //! The floor of the scale benchmark: read every JSON file under the given directories and parse
 //! it with `serde_json` into `IgnoredAny` (no allocation, no model), on as many threads as the
-//! audit uses. Prints `seconds bytes files` on one line.
+//! audit uses. With `--sha256` it also hashes every file, as the audit must for the report's
+//! `inputs.*.sha256` (DESIGN §4). Prints `seconds bytes files` on one line.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +16,9 @@ struct Args {
     /// Threads (default: all cores, as the audit).
     #[arg(long)]
     threads: Option<usize>,
+    /// Also SHA-256 every file.
+    #[arg(long)]
+    sha256: bool,
     /// Directories or files.
     paths: Vec<PathBuf>,
 }
@@ -48,6 +52,9 @@ fn main() -> std::io::Result<()> {
                 while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let data = std::fs::read(path).expect("read");
                     bytes.fetch_add(data.len(), Ordering::Relaxed);
+                    if args.sha256 {
+                        std::hint::black_box(<sha2::Sha256 as sha2::Digest>::digest(&data));
+                    }
                     let _: IgnoredAny = serde_json::from_slice(&data).expect("valid JSON");
                 }
             });

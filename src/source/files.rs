@@ -150,6 +150,25 @@ pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
+/// Positions in `ids` whose id occurred at an earlier position. Works on 64-bit hashes (a table
+/// of a million `u64`s, no string touched while probing); strings are compared only when some
+/// hash repeats (a real repeat, or a collision).
+pub(super) fn repeats<'a>(ids: impl Iterator<Item = &'a str> + Clone) -> Vec<usize> {
+    use std::hash::BuildHasher;
+    let state = foldhash::fast::FixedState::with_seed(0x1d5);
+    let n = ids.size_hint().0;
+    let mut hashes: crate::model::FastSet<u64> = crate::model::fast_set(n);
+    if ids.clone().all(|id| hashes.insert(state.hash_one(id))) {
+        return Vec::new();
+    }
+    drop(hashes);
+    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(n);
+    ids.enumerate()
+        .filter(|(_, id)| !seen.insert(id))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Applies `f` to every item on all cores, keeping the input order (pages are parsed in
 /// parallel; each page is independent).
 pub(super) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -192,6 +211,16 @@ pub(super) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeats_are_the_later_positions() {
+        assert!(repeats(["a", "b", "c"].into_iter()).is_empty());
+        assert_eq!(
+            repeats(["a", "b", "a", "c", "b", "a"].into_iter()),
+            [2, 4, 5]
+        );
+        assert!(repeats(std::iter::empty()).is_empty());
+    }
 
     #[test]
     fn parallel_map_keeps_order() {

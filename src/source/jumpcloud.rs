@@ -28,7 +28,7 @@ fn first_cow<const N: usize>(candidates: [Option<Cow<'_, str>>; N]) -> Option<Co
         .find(|v| !v.trim().is_empty())
 }
 use super::{Error, Loaded, csv_users};
-use crate::model::{Email, FastMap, JcApp, JcGroup, JcState, JcUser, JumpCloud, fast_map};
+use crate::model::{Email, JcApp, JcGroup, JcState, JcUser, JumpCloud};
 
 const EXPECTED: &str =
     "a JumpCloud export (bundle directory, v1 users page, array of users or CSV)";
@@ -547,23 +547,19 @@ fn check_v1<T>(
         ));
     }
     let mut all: Vec<T> = pages.into_iter().flat_map(|(_, r)| r.items).collect();
-    let mut last: FastMap<&str, usize> = fast_map(all.len());
-    for (i, item) in all.iter().enumerate() {
-        last.insert(id(item), i);
-    }
-    let repeated = all.len() - last.len();
+    // Keep the last of each id: the repeats of the reversed list are the earlier records.
+    let earlier = files::repeats(all.iter().rev().map(&id));
+    let repeated = earlier.len();
     if repeated > 0 {
-        let keep: Vec<bool> = (0..all.len())
-            .map(|i| last.get(id(&all[i])) == Some(&i))
-            .collect();
-        drop(last);
+        let mut keep = vec![true; all.len()];
+        for back in earlier {
+            keep[all.len() - 1 - back] = false;
+        }
         let mut flags = keep.into_iter();
         all.retain(|_| flags.next().unwrap_or(false));
         out.notices.push(format!(
             "{what}: {repeated} record(s) repeated across pages; kept the last of each"
         ));
-    } else {
-        drop(last);
     }
     if let Some(&total) = totals.last() {
         let got = all.len() as u64;

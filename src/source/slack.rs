@@ -15,7 +15,7 @@ use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
 use super::wire::{Key, OptBool, OptCow, non_empty_cow, opt_bool, opt_count, opt_cow, timestamp};
 use super::{Error, Loaded};
-use crate::model::{Email, FastSet, ScimVersion, SlackListing, SlackUser, fast_set};
+use crate::model::{Email, ScimVersion, SlackListing, SlackUser};
 use std::borrow::Cow;
 
 const V2_LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -617,10 +617,10 @@ fn check_pages(mut pages: Vec<Page>) -> (Vec<SlackUser>, Option<u64>, Vec<String
 /// Drops repeated ids (keeping the first), recording them as a completeness problem: offset
 /// paging over a changing roster repeats some users and skips others.
 fn dedupe(mut users: Vec<SlackUser>, problems: &mut Vec<String>) -> Vec<SlackUser> {
-    let keep: Vec<bool> = {
-        let mut seen: FastSet<&str> = fast_set(users.len());
-        users.iter().map(|u| seen.insert(u.id.as_str())).collect()
-    };
+    let mut keep = vec![true; users.len()];
+    for i in files::repeats(users.iter().map(|u| u.id.as_str())) {
+        keep[i] = false;
+    }
     let repeated: Vec<String> = users
         .iter()
         .zip(&keep)
