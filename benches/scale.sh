@@ -7,7 +7,8 @@
 #            floor1+sha also SHA-256s every file on one thread, as the report's checksums need
 #   audit  - `scimdrift audit --format json` wall time and peak RSS
 #   plan   - `scimdrift plan` wall time and peak RSS
-# and prints them against the total input size. Timings are never asserted in tests.
+# and prints them against the total input size. The commands run in interleaved rounds. Timings
+# are never asserted in tests.
 # Usage: benches/scale.sh [RUNS=3] [SIZES="200000 1000000"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,10 +32,6 @@ def measure(cmd):
     wall, rss = out.stdout.split()
     return float(wall), int(rss)
 
-def best(cmd):
-    results = [measure(cmd) for _ in range(runs)]
-    return min(r[0] for r in results), max(r[1] for r in results)
-
 def du(path):
     total = 0
     for root, _, files in os.walk(path):
@@ -51,13 +48,25 @@ for n in sizes:
         print(f"generated {n} users in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     jc, slack = f"{out}/jumpcloud", f"{out}/slack"
     size = du(jc) + du(slack)
-    floor1, _ = best([f"{bin}/examples/parse-floor", "--threads", "1", jc, slack])
-    floor, _ = best([f"{bin}/examples/parse-floor", jc, slack])
-    floor_sha, _ = best([f"{bin}/examples/parse-floor", "--threads", "1", "--sha256", jc, slack])
     audit_cmd = [f"{bin}/scimdrift", "-q", "audit", "--jumpcloud", jc, "--slack", slack, "--format", "json"]
-    audit, audit_rss = best(audit_cmd)
-    plan, plan_rss = best([f"{bin}/scimdrift", "-q", "plan", "--jumpcloud", jc, "--slack", slack,
-                           "--out", f"{out}/plan.json", "--format", "json"])
+    commands = {
+        "floor1": [f"{bin}/examples/parse-floor", "--threads", "1", jc, slack],
+        "floorN": [f"{bin}/examples/parse-floor", jc, slack],
+        "floor_sha": [f"{bin}/examples/parse-floor", "--threads", "1", "--sha256", jc, slack],
+        "audit": audit_cmd,
+        "plan": [f"{bin}/scimdrift", "-q", "plan", "--jumpcloud", jc, "--slack", slack,
+                 "--out", f"{out}/plan.json", "--format", "json"],
+    }
+    # Interleaved rounds: a noisy spell on a shared machine then slows every command alike,
+    # instead of whichever phase it fell on.
+    results = {k: [] for k in commands}
+    for _ in range(runs):
+        for k, cmd in commands.items():
+            results[k].append(measure(cmd))
+    best_of = {k: (min(w for w, _ in v), max(r for _, r in v)) for k, v in results.items()}
+    floor1, floor, floor_sha = best_of["floor1"][0], best_of["floorN"][0], best_of["floor_sha"][0]
+    audit, audit_rss = best_of["audit"]
+    plan, plan_rss = best_of["plan"]
     # The answer must be right, not only fast.
     report = json.loads(subprocess.run(audit_cmd, capture_output=True, text=True).stdout)
     expected = json.load(open(f"{out}/expected.json"))["by_code"]
