@@ -4,7 +4,7 @@
 //! concurrently. A listing that moves while it is paged (totalResults changes, ids repeat, pages
 //! leave gaps) is read again, and if it never holds still nothing is saved.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use indicatif::ProgressBar;
 use serde::Deserialize;
@@ -100,6 +100,11 @@ fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<P
     })
 }
 
+/// How many ids the pages hold (to size the set that checks them).
+fn total_hint(pages: &BTreeMap<u64, Page>) -> usize {
+    pages.values().map(|p| p.ids.len()).sum()
+}
+
 /// Reads a whole listing once; `Err(problem)` when it moved while being paged.
 async fn read_once(
     client: &Client,
@@ -170,7 +175,7 @@ async fn read_once(
         }
         pages.insert(start, page);
     }
-    let mut seen = HashSet::new();
+    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(total_hint(&pages));
     for page in pages.values() {
         if page.total != Some(total) && page.total.is_some() {
             return Ok(Err(format!(
