@@ -60,8 +60,8 @@ fn options(net: &NetArgs) -> NetOptions {
     NetOptions {
         per_minute: net.max_rpm,
         burst: net.max_rpm,
-        list_per_minute: net.max_rpm,
-        list_burst: net.max_rpm,
+        single_per_minute: net.max_rpm,
+        single_burst: net.max_rpm,
         writes_per_minute: 1,
         write_burst: 1,
         timeout: Duration::from_secs(net.timeout),

@@ -242,12 +242,12 @@ pub fn slack_client(
     )?;
     let retry = crate::live::retry_policy(net);
     let options = NetOptions {
-        per_minute: reads_per_minute,
-        burst: reads_per_minute.min(20),
-        // Confirmations read through the listing (`filter=userName eq`), under the org-wide
-        // read limit that `--max-rpm` stands for.
-        list_per_minute: net.max_rpm,
-        list_burst: net.max_rpm.min(20),
+        // Every read (confirmations go through the listing) under the org-wide limit that
+        // `--max-rpm` stands for; single-account reads also under `--max-reads-per-minute`.
+        per_minute: net.max_rpm,
+        burst: net.max_rpm.min(20),
+        single_per_minute: reads_per_minute,
+        single_burst: reads_per_minute.min(20),
         writes_per_minute,
         write_burst: writes_per_minute.min(20),
         timeout: Duration::from_secs(net.timeout),

@@ -141,15 +141,15 @@ pub struct Stats {
 /// Knobs shared by the fetchers.
 #[derive(Clone, Copy, Debug)]
 pub struct NetOptions {
-    /// Client-side limit on reads of one resource (`GET /Users/{id}`), per minute.
+    /// Client-side limit on every read (Slack's org-wide read bucket), per minute.
     pub per_minute: u32,
-    /// Such reads allowed at once before the rate applies.
+    /// Reads allowed at once before the rate applies.
     pub burst: u32,
-    /// Client-side limit on listing reads (a GET with a query: pages, filters), per minute.
-    /// Slack limits these only by the org-wide read bucket, single reads also by their own.
-    pub list_per_minute: u32,
-    /// Listing reads allowed at once before the rate applies.
-    pub list_burst: u32,
+    /// A further limit on reads of one resource (a GET without a query, `GET /Users/{id}`),
+    /// which Slack limits by their own bucket as well; listings and filters are not.
+    pub single_per_minute: u32,
+    /// Such reads allowed at once before their rate applies.
+    pub single_burst: u32,
     /// Client-side limit on writes, per minute.
     pub writes_per_minute: u32,
     /// Writes allowed at once before the rate applies.
@@ -227,7 +227,7 @@ pub struct Client {
     base: BaseUrl,
     headers: HeaderMap,
     limiter: Arc<Limiter>,
-    list_limiter: Arc<Limiter>,
+    single_limiter: Arc<Limiter>,
     write_limiter: Arc<Limiter>,
     policy: RetryPolicy,
     service: &'static str,
@@ -313,7 +313,10 @@ impl Client {
             base,
             headers,
             limiter: Arc::new(Limiter::new(options.per_minute, options.burst)),
-            list_limiter: Arc::new(Limiter::new(options.list_per_minute, options.list_burst)),
+            single_limiter: Arc::new(Limiter::new(
+                options.single_per_minute,
+                options.single_burst,
+            )),
             write_limiter: Arc::new(Limiter::new(options.writes_per_minute, options.write_burst)),
             policy: options.retry,
             service,
@@ -360,7 +363,8 @@ impl Client {
         &self.policy
     }
 
-    /// Sends one request (no retry), after waiting for the read or write limiter.
+    /// Sends one request (no retry), after waiting for the write limiter, or the read limiter
+    /// (and, for a single resource, the single-read limiter too).
     pub async fn send_once(
         &self,
         method: reqwest::Method,
@@ -370,11 +374,12 @@ impl Client {
         let write = method != reqwest::Method::GET;
         let limiter = if write {
             &self.write_limiter
-        } else if path.contains('?') {
-            &self.list_limiter
         } else {
             &self.limiter
         };
+        if !write && !path.contains('?') {
+            self.single_limiter.acquire().await;
+        }
         limiter.acquire().await;
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
@@ -423,13 +428,7 @@ impl Client {
         {
             self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             let wait = retry::rate_limit_wait(&self.policy, *retry_after, 1, 0.5);
-            if write {
-                limiter.pause_for(wait);
-            } else {
-                // Slack's org-wide read bucket is behind both kinds of read.
-                self.limiter.pause_for(wait);
-                self.list_limiter.pause_for(wait);
-            }
+            limiter.pause_for(wait);
         }
         attempt
     }

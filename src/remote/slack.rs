@@ -57,9 +57,22 @@ async fn get_page(
     count: u32,
 ) -> Result<Page, Error> {
     let body = get_body(&client, resource, start, count).await?;
-    // Checking a 1,000-user page is milliseconds of CPU: off the runtime's threads, so the
-    // other requests in flight are not held up behind it.
+    join(spawn_check(resource, start, count, body)).await
+}
+
+/// Checks a page on a blocking thread: a 1,000-user page is milliseconds of CPU, which on the
+/// runtime's threads would hold up the other requests in flight.
+fn spawn_check(
+    resource: &'static str,
+    start: u64,
+    count: u32,
+    body: Vec<u8>,
+) -> tokio::task::JoinHandle<Result<Page, Error>> {
     tokio::task::spawn_blocking(move || check_page(resource, start, count, body))
+}
+
+async fn join(checking: tokio::task::JoinHandle<Result<Page, Error>>) -> Result<Page, Error> {
+    checking
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
@@ -100,11 +113,6 @@ fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<P
     })
 }
 
-/// How many ids the pages hold (to size the set that checks them).
-fn total_hint(pages: &BTreeMap<u64, Page>) -> usize {
-    pages.values().map(|p| p.ids.len()).sum()
-}
-
 /// Reads a whole listing once; `Err(problem)` when it moved while being paged.
 async fn read_once(
     client: &Client,
@@ -139,17 +147,13 @@ async fn read_once(
             async move {
                 let body = get_body(&client, resource, start, count).await?;
                 progress.inc(1);
-                // Checked on a blocking thread while the next request goes out.
-                Ok(tokio::task::spawn_blocking(move || {
-                    check_page(resource, start, count, body)
-                }))
+                // Checked while the next request goes out.
+                Ok(spawn_check(resource, start, count, body))
             }
         })
         .collect();
     for checking in bounded(opts.concurrency, jobs).await? {
-        let page = checking
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        let page = join(checking).await?;
         pages.insert(page.start, page);
     }
     // Fill gaps left by pages shorter than the first (servers may page unevenly).
@@ -175,7 +179,8 @@ async fn read_once(
         }
         pages.insert(start, page);
     }
-    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(total_hint(&pages));
+    let held: usize = pages.values().map(|p| p.ids.len()).sum();
+    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(held);
     for page in pages.values() {
         if page.total != Some(total) && page.total.is_some() {
             return Ok(Err(format!(
@@ -189,7 +194,6 @@ async fn read_once(
             }
         }
     }
-    let held: usize = pages.values().map(|p| p.ids.len()).sum();
     if held as u64 != total {
         return Ok(Err(format!(
             "the pages hold {held} resources but totalResults is {total}"

@@ -332,18 +332,23 @@ impl State {
         now: Instant,
         version: Version,
     ) -> Arc<RawValue> {
-        let text = |res: &Value| {
-            Arc::from(
-                serde_json::value::to_raw_value(&self.render_user(res, version))
-                    .expect("a JSON value serialises"),
-            )
-        };
         match &rec.stale {
-            Some((until, old)) if now < *until => text(old),
-            _ => rec.rendered[usize::from(version == Version::V2)]
-                .get_or_init(|| text(&rec.res))
-                .clone(),
+            Some((until, old)) if now < *until => self.render_text(old, version),
+            _ => self.cached_text(rec, version).clone(),
         }
+    }
+
+    /// `rec.res` rendered as listing text, rendered once per version until the user changes.
+    fn cached_text<'r>(&self, rec: &'r UserRec, version: Version) -> &'r Arc<RawValue> {
+        rec.rendered[usize::from(version == Version::V2)]
+            .get_or_init(|| self.render_text(&rec.res, version))
+    }
+
+    fn render_text(&self, res: &Value, version: Version) -> Arc<RawValue> {
+        Arc::from(
+            serde_json::value::to_raw_value(&self.render_user(res, version))
+                .expect("a JSON value serialises"),
+        )
     }
 
     /// Renders every user for listings in `version` now, so that serving a listing costs a copy
@@ -353,12 +358,7 @@ impl State {
             self.order = Some(self.users.keys().cloned().collect());
         }
         for rec in self.users.values() {
-            rec.rendered[usize::from(version == Version::V2)].get_or_init(|| {
-                Arc::from(
-                    serde_json::value::to_raw_value(&self.render_user(&rec.res, version))
-                        .expect("a JSON value serialises"),
-                )
-            });
+            self.cached_text(rec, version);
         }
     }
 
