@@ -401,10 +401,10 @@ impl Client {
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| retry::parse_retry_after(v, jiff::Timestamp::now()));
-                match resp.bytes().await {
+                match read_body(resp).await {
                     Ok(body) => Attempt::Answer {
                         status,
-                        body: body.to_vec(),
+                        body,
                         retry_after,
                     },
                     Err(e) => Attempt::Transport(transport_message(&e)),
@@ -502,6 +502,19 @@ impl Client {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The whole body, read chunk by chunk into one buffer sized from `Content-Length` (a 1 MB
+/// listing page is then copied once, not gathered and copied twice).
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    // A lying header must not make us reserve gigabytes up front.
+    const MAX_RESERVE: u64 = 16 << 20;
+    let hint = resp.content_length().unwrap_or(0).min(MAX_RESERVE);
+    let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// One request's result: an answer (any status) or a transport failure.

@@ -7,11 +7,15 @@
 use std::collections::BTreeMap;
 
 use indicatif::ProgressBar;
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::{Client, Error, bounded};
 use crate::model::ScimVersion;
 use crate::source::Snapshot;
+use crate::source::wire::Key;
 
 /// What `fetch` needs beyond the client.
 #[derive(Clone, Debug)]
@@ -28,19 +32,87 @@ pub struct SlackFetch {
     pub groups: bool,
 }
 
-#[derive(Deserialize)]
+/// A page's envelope and the ids on it: what the check needs, read without building the rest
+/// (keys compared as raw bytes; every other value skipped, though still parsed, so a broken page
+/// is still refused).
 struct Head {
-    #[serde(rename = "totalResults")]
     total_results: Option<u64>,
-    #[serde(rename = "startIndex")]
     start_index: Option<u64>,
-    #[serde(rename = "Resources", default)]
-    resources: Vec<IdOnly>,
+    ids: Vec<Option<String>>,
 }
 
-#[derive(Deserialize)]
-struct IdOnly {
-    id: Option<String>,
+impl<'de> Deserialize<'de> for Head {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Head;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM list response")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+                let (mut total, mut start, mut ids) = (None, None, None);
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        b"totalResults" => once(&mut total, "totalResults", map.next_value()?)?,
+                        b"startIndex" => once(&mut start, "startIndex", map.next_value()?)?,
+                        b"Resources" => {
+                            let page: Vec<IdOnly> = map.next_value()?;
+                            once(
+                                &mut ids,
+                                "Resources",
+                                page.into_iter().map(|r| r.0).collect(),
+                            )?;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Head {
+                    total_results: total.flatten(),
+                    start_index: start.flatten(),
+                    ids: ids.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Sets `slot` unless the key was already seen (a repeated key makes the page ambiguous).
+fn once<T, E: de::Error>(slot: &mut Option<T>, key: &'static str, v: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(key));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+/// A resource's `id` (a string or null); the rest of the resource is skipped.
+struct IdOnly(Option<String>);
+
+impl<'de> Deserialize<'de> for IdOnly {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IdOnly;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM resource")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IdOnly, A::Error> {
+                let mut id = None;
+                while let Some(Key(key)) = map.next_key()? {
+                    if &*key == b"id" {
+                        once(&mut id, "id", map.next_value::<Option<String>>()?)?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(IdOnly(id.flatten()))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 struct Page {
@@ -108,7 +180,7 @@ fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<P
     Ok(Page {
         start,
         total: head.total_results,
-        ids: head.resources.into_iter().map(|r| r.id).collect(),
+        ids: head.ids,
         body,
     })
 }
@@ -271,4 +343,57 @@ pub async fn fetch(
         }
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(body: &str) -> Result<Page, Error> {
+        check_page("Users", 1, 1000, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_page_gives_its_envelope_and_only_top_level_ids() {
+        let page = check(
+            r#"{"schemas":["x"],"totalResults":3,"itemsPerPage":3,"startIndex":1,"Resources":[
+                {"urn:scim:schemas:extension:enterprise:1.0":{"manager":{"id":"M"}},"id":"U1",
+                 "emails":[{"value":"a@x.test","primary":true}],"groups":[{"value":"G","id":"G"}]},
+                {"\u0069d":"U2","active":false},
+                {"id":null,"userName":"nobody"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.total, Some(3));
+        assert_eq!(
+            page.ids,
+            [Some("U1".to_owned()), Some("U2".to_owned()), None]
+        );
+    }
+
+    #[test]
+    fn an_empty_or_null_envelope_is_read_as_absent() {
+        let page = check(r#"{"totalResults":null,"Resources":[]}"#).unwrap();
+        assert_eq!((page.total, page.ids.len()), (None, 0));
+        let page = check(r#"{"totalResults":0}"#).unwrap();
+        assert_eq!((page.total, page.ids.len()), (Some(0), 0));
+    }
+
+    #[test]
+    fn broken_or_ambiguous_pages_are_refused() {
+        for body in [
+            r#"{"totalResults":1,"Resources":[{"id":"U1"}]"#,
+            r#"{"totalResults":1,"Resources":[{"id":"U1","x":[1,}]}"#,
+            r#"{"totalResults":1,"totalResults":2,"Resources":[]}"#,
+            r#"{"Resources":[{"id":"U1","id":"U2"}]}"#,
+            r#"{"Resources":[{"id":7}]}"#,
+            r#"{"Resources":{"id":"U1"}}"#,
+            r#"{"totalResults":"many"}"#,
+            "[]",
+        ] {
+            assert!(
+                matches!(check(body), Err(Error::Body { .. })),
+                "accepted {body}"
+            );
+        }
+    }
 }

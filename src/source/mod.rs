@@ -8,7 +8,7 @@ mod files;
 mod jumpcloud;
 mod slack;
 mod store;
-mod wire;
+pub(crate) mod wire;
 
 use std::path::PathBuf;
 

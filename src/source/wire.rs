@@ -187,7 +187,7 @@ pub(super) fn timestamp(raw: &str) -> Option<jiff::Timestamp> {
 }
 
 /// A map key as raw bytes, borrowed from the page when it has no escapes.
-pub(super) struct Key<'a>(pub(super) Cow<'a, [u8]>);
+pub(crate) struct Key<'a>(pub(crate) Cow<'a, [u8]>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

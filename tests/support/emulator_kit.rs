@@ -283,6 +283,25 @@ pub(crate) async fn pause(d: Duration) {
     }
 }
 
+/// Sleeps until `deadline` unless it has passed, waking within a few microseconds of it. Tokio's
+/// timer rounds up to its 1 ms tick and the reactor's wait rounds up again, so a 50 ms latency
+/// would come out ~52 ms: the timer is used to 2 ms before the deadline, then a precise sleep on
+/// a blocking thread.
+pub(crate) async fn pause_until(deadline: tokio::time::Instant) {
+    const COARSE: Duration = Duration::from_millis(2);
+    let now = tokio::time::Instant::now();
+    if deadline <= now {
+        return;
+    }
+    if deadline - now > COARSE {
+        tokio::time::sleep_until(deadline - COARSE).await;
+    }
+    let rest = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 /// `SplitMix64`: tiny, seedable, and good enough for fault dice and fake data.
 #[derive(Clone, Debug)]
 pub(crate) struct Rng(u64);

@@ -1,8 +1,10 @@
 //! Request handling of the Slack emulator: routing, the order of checks, and the SCIM bodies.
 //!
-//! Order per request: latency (reads), fault dice (drop / 5xx), Bearer auth, forced 429, rate
-//! buckets, then the endpoint. Writes take the user's lock before sleeping the latency, so a
-//! second write to the same user meanwhile gets Slack's concurrency 429.
+//! Order per request: fault dice (drop / 5xx), Bearer auth, forced 429, rate buckets, then the
+//! endpoint. A read's answer (or dropped connection) leaves `latency` after the request arrived:
+//! the latency is the time to first byte a client measures, so the server's own work falls
+//! within it. Writes take the user's lock before sleeping the latency, so a second write to the
+//! same user meanwhile gets Slack's concurrency 429.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -136,6 +138,7 @@ pub(super) async fn handle(shared: Arc<Mutex<State>>, req: Req) -> Outcome {
 }
 
 async fn dispatch(shared: &Arc<Mutex<State>>, req: &Req) -> Outcome {
+    let arrived = tokio::time::Instant::now();
     let segments = req.segments();
     let (version, rest) = match segments.as_slice() {
         ["scim", "v1", rest @ ..] => (Version::V1, rest),
@@ -146,9 +149,20 @@ async fn dispatch(shared: &Arc<Mutex<State>>, req: &Req) -> Outcome {
     };
     let route = Route::parse(&req.method, rest);
     let faults = lock(shared).faults.clone();
+    let outcome = answer(shared, req, version, &route, &faults).await;
     if !route.is_write() {
-        kit::pause(faults.latency).await;
+        kit::pause_until(arrived + faults.latency).await;
     }
+    outcome
+}
+
+async fn answer(
+    shared: &Arc<Mutex<State>>,
+    req: &Req,
+    version: Version,
+    route: &Route<'_>,
+    faults: &Faults,
+) -> Outcome {
     let fault = roll_fault(&mut lock(shared));
     let lands = route.is_write() && faults.write_lands_on_fault;
     if let Some(fault) = fault
@@ -156,7 +170,7 @@ async fn dispatch(shared: &Arc<Mutex<State>>, req: &Req) -> Outcome {
     {
         return fault_outcome(fault, version);
     }
-    let response = serve(shared, req, version, &route, &faults).await;
+    let response = serve(shared, req, version, route, faults).await;
     match fault {
         Some(fault) => fault_outcome(fault, version),
         None => Outcome::Respond(response),
