@@ -6,6 +6,7 @@
 //! within it. Writes take the user's lock before sleeping the latency, so a second write to the
 //! same user meanwhile gets Slack's concurrency 429.
 
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -443,14 +444,17 @@ fn list_users(shared: &Mutex<State>, req: &Req, version: Version) -> Response {
         } else {
             // Unfiltered pages are a slice of the id order: a 1M-user listing is 1,000 cheap
             // pages, not 1,000 walks from the first user.
+            // The order is the map's key order: one lookup finds the page, then it is walked.
             let order = st.order.as_deref().unwrap_or_default();
             let from = (start - 1).min(order.len());
             let to = (from + count).min(order.len());
-            let page: Vec<_> = order[from..to]
-                .iter()
-                .filter_map(|id| st.users.get(id))
-                .map(|rec| st.listed_user(rec, now, version))
-                .collect();
+            let page: Vec<_> = order.get(from).map_or_else(Vec::new, |first| {
+                st.users
+                    .range::<str, _>((Bound::Included(first.as_str()), Bound::Unbounded))
+                    .take(to - from)
+                    .map(|(_, rec)| st.listed_user(rec, now, version))
+                    .collect()
+            });
             let total = st.users.len();
             drop(guard);
             return list_body(version, page, total, start);
