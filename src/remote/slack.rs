@@ -32,9 +32,9 @@ pub struct SlackFetch {
     pub groups: bool,
 }
 
-/// A page's envelope and the ids on it: what the check needs, read without building the rest
-/// (keys compared as raw bytes; every other value skipped, though still parsed, so a broken page
-/// is still refused).
+/// A page's envelope and the ids on it: what the check needs, read without building the rest.
+/// Every value is still parsed, so a broken page is refused; keys are compared as raw bytes and
+/// not checked as UTF-8 (a mangled key is an unknown key, skipped, as the loader does too).
 struct Head {
     total_results: Option<u64>,
     start_index: Option<u64>,
@@ -376,6 +376,12 @@ mod tests {
         assert_eq!((page.total, page.ids.len()), (None, 0));
         let page = check(r#"{"totalResults":0}"#).unwrap();
         assert_eq!((page.total, page.ids.len()), (Some(0), 0));
+    }
+
+    #[test]
+    fn a_mangled_key_is_an_unknown_key() {
+        let page = check("{\"Resources\":[{\"i\u{1}d\":\"U1\"},{\"id\":\"U2\"}]}").unwrap();
+        assert_eq!(page.ids, [None, Some("U2".to_owned())]);
     }
 
     #[test]

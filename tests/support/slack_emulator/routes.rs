@@ -152,7 +152,11 @@ async fn dispatch(shared: &Arc<Mutex<State>>, req: &Req) -> Outcome {
     let faults = lock(shared).faults.clone();
     let outcome = answer(shared, req, version, &route, &faults).await;
     if !route.is_write() {
-        kit::pause_until(arrived + faults.latency).await;
+        // A latency too large to add is as good as forever (tests may set anything).
+        let deadline = arrived
+            .checked_add(faults.latency)
+            .unwrap_or_else(|| arrived + std::time::Duration::from_hours(24 * 365));
+        kit::pause_until(deadline).await;
     }
     outcome
 }
