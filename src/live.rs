@@ -22,7 +22,7 @@ use crate::remote::slack::{SlackCounts, SlackFetch};
 use crate::remote::{self, BaseUrl, Client, NetOptions, Stats};
 use crate::report::ExitStatus;
 use crate::secret::Secret;
-use crate::source::{Snapshot, sha256_hex};
+use crate::source::Snapshot;
 
 /// What a live read brought back.
 #[derive(Debug)]
@@ -113,10 +113,11 @@ pub(crate) fn scim_version(
 
 fn file_list(snapshot: &Snapshot) -> Vec<serde_json::Value> {
     snapshot
-        .files()
-        .map(|(path, bytes)| {
+        .digests()
+        .into_iter()
+        .map(|(path, sha256, bytes)| {
             json!({"path": path.to_string_lossy().replace('\\', "/"),
-                   "sha256": sha256_hex(bytes), "bytes": bytes.len()})
+                   "sha256": sha256, "bytes": bytes})
         })
         .collect()
 }
