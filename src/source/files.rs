@@ -172,9 +172,18 @@ pub(super) fn repeats<'a>(ids: impl Iterator<Item = &'a str> + Clone) -> Vec<usi
 /// Applies `f` to every item on all cores, keeping the input order (pages are parsed in
 /// parallel; each page is independent).
 pub(super) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    parallel_map_on(cores, items, f)
+}
+
+/// [`parallel_map`] on at most `threads` threads (more than the cores when the work waits on a
+/// device, not the CPU).
+pub(super) fn parallel_map_on<T: Sync, R: Send>(
+    threads: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }

@@ -108,37 +108,19 @@ fn entries(dir: &Path) -> Result<Vec<(PathBuf, bool)>, Error> {
     Ok(out)
 }
 
-/// fsyncs every file or directory on a few threads at once (waiting on the disk, not the CPU);
-/// the first failure is returned.
+/// fsyncs every file or directory, 16 at a time (waiting on the disk, not the CPU); the first
+/// failure is returned.
 fn sync_all(paths: &[PathBuf]) -> Result<(), Error> {
-    const AT_ONCE: usize = 16;
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failures: Vec<Error> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..AT_ONCE.min(paths.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let path = paths.get(i)?;
-                        if let Err(source) = std::fs::File::open(path).and_then(|f| f.sync_all()) {
-                            return Some(Error::Read {
-                                path: path.clone(),
-                                source,
-                            });
-                        }
-                    }
-                })
+    super::files::parallel_map_on(16, paths, |path| {
+        std::fs::File::open(path)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
             })
-            .collect();
-        workers
-            .into_iter()
-            .filter_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    failures.into_iter().next().map_or(Ok(()), Err)
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Files captured in memory (raw API page bodies), addressed as `root/relative/path`.
