@@ -86,9 +86,8 @@ impl Email {
 
     /// True for Slack's synthetic bot addresses (`…@slack-bots.com`).
     pub fn is_slack_bot(&self) -> bool {
-        self.0
-            .rsplit_once('@')
-            .is_some_and(|(_, domain)| domain == "slack-bots.com")
+        // The domain holds no `@`, so this is "the part after the last `@` is slack-bots.com".
+        self.0.ends_with("@slack-bots.com")
     }
 }
 
@@ -292,6 +291,18 @@ pub struct JumpCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_slack_bots_domain_is_a_bot() {
+        let bot = |s: &str| Email::parse(s).unwrap().is_slack_bot();
+        assert!(bot("botuser-T1-A1@slack-bots.com"));
+        assert!(bot(" BotUser@Slack-Bots.com "));
+        assert!(bot("a@b@slack-bots.com"));
+        assert!(!bot("a@notslack-bots.com"));
+        assert!(!bot("slack-bots.com"));
+        assert!(!bot("a@slack-bots.com.evil.example"));
+        assert!(!bot("a@sub.slack-bots.com"));
+    }
 
     #[test]
     fn trim_fast_path_agrees_with_str_trim() {
