@@ -552,26 +552,41 @@ fn transport_message(e: &reqwest::Error) -> String {
 
 /// Runs `jobs` with at most `concurrency` at once, keeping their order; stops at the first
 /// error.
+///
+/// `concurrency` workers each take the next job as soon as their last one is done: the next
+/// request leaves from the task that just read an answer, with no hand-over to another task.
 pub(crate) async fn bounded<T, F>(concurrency: usize, jobs: Vec<F>) -> Result<Vec<T>, Error>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut set = tokio::task::JoinSet::new();
     let n = jobs.len();
-    for (i, job) in jobs.into_iter().enumerate() {
-        let permit = Arc::clone(&semaphore);
+    let queue = Arc::new(std::sync::Mutex::new(jobs.into_iter().enumerate()));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.clamp(1, n.max(1)) {
+        let queue = Arc::clone(&queue);
         set.spawn(async move {
-            let _permit = permit.acquire_owned().await;
-            (i, job.await)
+            let mut done = Vec::new();
+            loop {
+                let next = queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some((i, job)) = next else {
+                    return Ok(done);
+                };
+                done.push((i, job.await?));
+            }
         });
     }
     let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None).take(n).collect();
     while let Some(done) = set.join_next().await {
-        let (i, result) = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        match result {
-            Ok(v) => out[i] = Some(v),
+        match done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())) {
+            Ok(results) => {
+                for (i, v) in results {
+                    out[i] = Some(v);
+                }
+            }
             Err(e) => {
                 set.abort_all();
                 return Err(e);

@@ -119,7 +119,68 @@ struct Page {
     start: u64,
     body: Vec<u8>,
     total: Option<u64>,
+    /// Resources on the page (with or without an id).
+    held: usize,
+    /// The page's ids until [`Seen::take`] moves them into the read's set.
     ids: Vec<Option<String>>,
+}
+
+/// A fingerprint of every id of one read of a listing. Pages are added as they are checked, on
+/// the blocking threads while later pages are still in flight, instead of in one pass over a
+/// million ids after the last page. A fingerprint seen twice only marks the read as suspect:
+/// [`first_repeat`] then compares the ids themselves, so a hash collision cannot pass for a
+/// repeat.
+struct Seen(std::sync::Mutex<(crate::model::FastSet<u64>, bool)>);
+
+impl Seen {
+    fn with_capacity(n: usize) -> Self {
+        Self(std::sync::Mutex::new((crate::model::fast_set(n), false)))
+    }
+
+    /// Adds the page's ids, then frees them (on this thread, which allocated them).
+    fn take(&self, page: &mut Page) {
+        use std::hash::BuildHasher;
+        // A fixed seed: every thread must give an id the same fingerprint.
+        let hasher = foldhash::fast::FixedState::with_seed(0x1d5);
+        let ids = std::mem::take(&mut page.ids);
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (set, suspect) = &mut *guard;
+        for id in ids.iter().flatten() {
+            *suspect |= !set.insert(hasher.hash_one(id.as_str()));
+        }
+        drop(guard);
+    }
+
+    fn suspect(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .1
+    }
+}
+
+/// The first id (in page order) on two of `pages`, reading the ids again from the bodies: only
+/// run when [`Seen`] found two equal fingerprints.
+fn first_repeat(pages: &BTreeMap<u64, Page>) -> Result<Option<String>, Error> {
+    let heads = pages
+        .values()
+        .map(|page| {
+            serde_json::from_slice::<Head>(&page.body).map_err(|source| Error::Body {
+                service: "Slack SCIM",
+                path: format!("startIndex {}", page.start),
+                source,
+            })
+        })
+        .collect::<Result<Vec<Head>, Error>>()?;
+    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(heads.len() * 1000);
+    Ok(heads
+        .iter()
+        .flat_map(|head| head.ids.iter().flatten())
+        .find(|id| !seen.insert(id.as_str()))
+        .cloned())
 }
 
 async fn get_page(
@@ -129,18 +190,25 @@ async fn get_page(
     count: u32,
 ) -> Result<Page, Error> {
     let body = get_body(&client, resource, start, count).await?;
-    join(spawn_check(resource, start, count, body)).await
+    join(spawn_check(resource, start, count, body, None)).await
 }
 
 /// Checks a page on a blocking thread: a 1,000-user page is milliseconds of CPU, which on the
-/// runtime's threads would hold up the other requests in flight.
+/// runtime's threads would hold up the other requests in flight. With `seen`, its ids go there.
 fn spawn_check(
     resource: &'static str,
     start: u64,
     count: u32,
     body: Vec<u8>,
+    seen: Option<std::sync::Arc<Seen>>,
 ) -> tokio::task::JoinHandle<Result<Page, Error>> {
-    tokio::task::spawn_blocking(move || check_page(resource, start, count, body))
+    tokio::task::spawn_blocking(move || {
+        let mut page = check_page(resource, start, count, body)?;
+        if let Some(seen) = seen {
+            seen.take(&mut page);
+        }
+        Ok(page)
+    })
 }
 
 async fn join(checking: tokio::task::JoinHandle<Result<Page, Error>>) -> Result<Page, Error> {
@@ -180,6 +248,7 @@ fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<P
     Ok(Page {
         start,
         total: head.total_results,
+        held: head.ids.len(),
         ids: head.ids,
         body,
     })
@@ -192,14 +261,19 @@ async fn read_once(
     opts: &SlackFetch,
     progress: &ProgressBar,
 ) -> Result<Result<Vec<Page>, String>, Error> {
-    let first = get_page(client.clone(), resource, 1, opts.page_size).await?;
-    let total = first.total.unwrap_or(first.ids.len() as u64);
-    let stride = first.ids.len() as u64;
+    let started = std::time::Instant::now();
+    let mut first = get_page(client.clone(), resource, 1, opts.page_size).await?;
+    let total = first.total.unwrap_or(first.held as u64);
+    let stride = first.held as u64;
     if total > 0 && stride == 0 {
         return Ok(Err(format!(
             "the first page is empty although totalResults is {total}"
         )));
     }
+    let seen = std::sync::Arc::new(Seen::with_capacity(
+        usize::try_from(total).unwrap_or(0).min(1 << 24),
+    ));
+    seen.take(&mut first);
     let mut pages: BTreeMap<u64, Page> = BTreeMap::new();
     progress.set_length(total.div_ceil(stride.max(1)));
     progress.inc(1);
@@ -215,12 +289,13 @@ async fn read_once(
         .into_iter()
         .map(|start| {
             let (client, progress) = (client.clone(), progress.clone());
+            let seen = std::sync::Arc::clone(&seen);
             let count = opts.page_size;
             async move {
                 let body = get_body(&client, resource, start, count).await?;
                 progress.inc(1);
                 // Checked while the next request goes out.
-                Ok(spawn_check(resource, start, count, body))
+                Ok(spawn_check(resource, start, count, body, Some(seen)))
             }
         })
         .collect();
@@ -237,22 +312,22 @@ async fn read_once(
                 gap = Some(next);
                 break;
             }
-            next = next.max(page.start + page.ids.len() as u64);
+            next = next.max(page.start + page.held as u64);
         }
         let Some(start) = gap.or((next <= total).then_some(next)) else {
             break;
         };
-        let page = get_page(client.clone(), resource, start, opts.page_size).await?;
+        let mut page = get_page(client.clone(), resource, start, opts.page_size).await?;
         progress.inc(1);
-        if page.ids.is_empty() {
+        seen.take(&mut page);
+        if page.held == 0 {
             return Ok(Err(format!(
                 "startIndex {start} came back empty although totalResults is {total}"
             )));
         }
         pages.insert(start, page);
     }
-    let held: usize = pages.values().map(|p| p.ids.len()).sum();
-    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(held);
+    let held: usize = pages.values().map(|p| p.held).sum();
     for page in pages.values() {
         if page.total != Some(total) && page.total.is_some() {
             return Ok(Err(format!(
@@ -260,17 +335,22 @@ async fn read_once(
                 page.total.unwrap_or_default()
             )));
         }
-        for id in page.ids.iter().flatten() {
-            if !seen.insert(id.as_str()) {
-                return Ok(Err(format!("user {id} appeared on two pages")));
-            }
-        }
+    }
+    if seen.suspect()
+        && let Some(id) = first_repeat(&pages)?
+    {
+        return Ok(Err(format!("user {id} appeared on two pages")));
     }
     if held as u64 != total {
         return Ok(Err(format!(
             "the pages hold {held} resources but totalResults is {total}"
         )));
     }
+    tracing::info!(
+        "/{resource}: {held} resource(s) on {} page(s) read and checked in {} ms",
+        pages.len(),
+        started.elapsed().as_millis()
+    );
     Ok(Ok(pages.into_values().collect()))
 }
 
@@ -322,7 +402,7 @@ pub async fn fetch(
 ) -> Result<SlackCounts, Error> {
     let users = read_listing(client, "Users", opts, progress).await?;
     let mut counts = SlackCounts {
-        users: users.iter().map(|p| p.ids.len() as u64).sum(),
+        users: users.iter().map(|p| p.held as u64).sum(),
         groups: None,
     };
     for page in users {
@@ -331,7 +411,7 @@ pub async fn fetch(
     if opts.groups {
         match read_listing(client, "Groups", opts, progress).await {
             Ok(groups) => {
-                counts.groups = Some(groups.iter().map(|p| p.ids.len() as u64).sum());
+                counts.groups = Some(groups.iter().map(|p| p.held as u64).sum());
                 for page in groups {
                     snapshot.insert(format!("groups/start-{:07}.json", page.start), page.body);
                 }
@@ -348,9 +428,52 @@ pub async fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn check(body: &str) -> Result<Page, Error> {
         check_page("Users", 1, 1000, body.as_bytes().to_vec())
+    }
+
+    fn page(start: u64, ids: &[Option<&str>]) -> Page {
+        let resources: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| id.map_or(json!({}), |id| json!({"id": id})))
+            .collect();
+        let body = serde_json::to_vec(&json!({"Resources": resources})).unwrap();
+        check_page("Users", start, 1000, body).unwrap()
+    }
+
+    #[test]
+    fn a_repeated_id_is_found_and_named_in_page_order() {
+        let seen = Seen::with_capacity(4);
+        let mut pages = BTreeMap::new();
+        for (start, ids) in [
+            (1, [Some("U1"), Some("U9")]),
+            (3, [Some("U5"), None]),
+            (5, [Some("U9"), Some("U5")]),
+        ] {
+            let mut p = page(start, &ids);
+            seen.take(&mut p);
+            assert!(p.ids.is_empty());
+            assert_eq!(p.held, 2);
+            pages.insert(start, p);
+        }
+        assert!(seen.suspect());
+        assert_eq!(first_repeat(&pages).unwrap().as_deref(), Some("U9"));
+    }
+
+    #[test]
+    fn distinct_ids_and_missing_ids_are_no_repeat() {
+        let seen = Seen::with_capacity(0);
+        let mut pages = BTreeMap::new();
+        for (start, ids) in [(1, [Some("U1"), None]), (3, [None, Some("U2")])] {
+            let mut p = page(start, &ids);
+            seen.take(&mut p);
+            pages.insert(start, p);
+        }
+        assert!(!seen.suspect());
+        // Equal fingerprints of different ids (a hash collision) are not a repeat either.
+        assert_eq!(first_repeat(&pages).unwrap(), None);
     }
 
     #[test]

@@ -286,7 +286,7 @@ pub(crate) async fn pause(d: Duration) {
 /// Sleeps until `deadline` unless it has passed, waking within a few microseconds of it. Tokio's
 /// timer rounds up to its 1 ms tick and the reactor's wait rounds up again, so a 50 ms latency
 /// would come out ~52 ms: the timer is used to 2 ms before the deadline, then a precise sleep on
-/// a blocking thread.
+/// this worker (`block_in_place`, so the answer leaves from this thread with no hand-over).
 pub(crate) async fn pause_until(deadline: tokio::time::Instant) {
     const COARSE: Duration = Duration::from_millis(2);
     let now = tokio::time::Instant::now();
@@ -298,7 +298,7 @@ pub(crate) async fn pause_until(deadline: tokio::time::Instant) {
     }
     let rest = deadline.saturating_duration_since(tokio::time::Instant::now());
     if !rest.is_zero() {
-        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+        tokio::task::block_in_place(|| std::thread::sleep(rest));
     }
 }
 
