@@ -241,7 +241,17 @@ where
 
 /// A JSON response with Slack's content type (`application/json; charset=utf-8`).
 pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).expect("emulator bodies are plain JSON values");
+    json_sized(status, 0, body)
+}
+
+/// [`json`], written into a buffer of `size` bytes to start with.
+pub(crate) fn json_sized<T: Serialize + ?Sized>(
+    status: StatusCode,
+    size: usize,
+    body: &T,
+) -> Response {
+    let mut bytes = Vec::with_capacity(size);
+    serde_json::to_writer(&mut bytes, body).expect("emulator bodies are plain JSON values");
     let mut resp = hyper::Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
