@@ -561,9 +561,12 @@ where
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
     let n = jobs.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
     let queue = Arc::new(std::sync::Mutex::new(jobs.into_iter().enumerate()));
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.clamp(1, n.max(1)) {
+    for _ in 0..concurrency.clamp(1, n) {
         let queue = Arc::clone(&queue);
         set.spawn(async move {
             let mut done = Vec::new();
@@ -599,6 +602,73 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Jobs that sleep `ms[i]` and return `i`, counting how many run at once and how many began.
+    fn jobs(
+        ms: &[u64],
+        fail_at: Option<usize>,
+        running: &Arc<AtomicUsize>,
+        peak: &Arc<AtomicUsize>,
+        begun: &Arc<AtomicUsize>,
+    ) -> Vec<impl Future<Output = Result<usize, Error>> + Send + 'static> {
+        ms.iter()
+            .enumerate()
+            .map(|(i, &ms)| {
+                let (running, peak, begun) = (running.clone(), peak.clone(), begun.clone());
+                async move {
+                    begun.fetch_add(1, Ordering::SeqCst);
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    if fail_at == Some(i) {
+                        return Err(Error::BadUrl {
+                            url: format!("job {i}"),
+                            problem: "failed".to_owned(),
+                        });
+                    }
+                    Ok(i)
+                }
+            })
+            .collect()
+    }
+
+    fn counters() -> [Arc<AtomicUsize>; 3] {
+        std::array::from_fn(|_| Arc::new(AtomicUsize::new(0)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bounded_keeps_order_and_its_limit() {
+        let [running, peak, begun] = counters();
+        // Later jobs finish first.
+        let ms: Vec<u64> = (0..10).rev().map(|i| 10 + i * 7).collect();
+        let out = bounded(3, jobs(&ms, None, &running, &peak, &begun))
+            .await
+            .unwrap();
+        assert_eq!(out, (0..10).collect::<Vec<_>>());
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+        assert_eq!(begun.load(Ordering::SeqCst), 10);
+        let none: Vec<std::future::Ready<Result<usize, Error>>> = Vec::new();
+        assert!(bounded(4, none).await.unwrap().is_empty());
+        let [running, peak, begun] = counters();
+        let out = bounded(0, jobs(&[5, 5], None, &running, &peak, &begun)).await;
+        assert_eq!(out.unwrap(), [0, 1]);
+        assert_eq!(peak.load(Ordering::SeqCst), 1, "a concurrency of 0 is 1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bounded_stops_at_the_first_error() {
+        let [running, peak, begun] = counters();
+        let ms = vec![10; 20];
+        let out = bounded(2, jobs(&ms, Some(3), &running, &peak, &begun)).await;
+        assert!(
+            matches!(&out, Err(Error::BadUrl { url, .. }) if url == "job 3"),
+            "{out:?}"
+        );
+        // Jobs 0-3 ran (two at a time); job 3's error stopped the rest.
+        assert!(begun.load(Ordering::SeqCst) <= 5, "{begun:?}");
+    }
 
     #[test]
     fn base_urls_https_or_loopback_http() {

@@ -125,19 +125,20 @@ struct Page {
     ids: Vec<Option<String>>,
 }
 
-/// A fingerprint of every id of one read of a listing. Pages are added as they are checked, on
-/// the blocking threads while later pages are still in flight, instead of in one pass over a
-/// million ids after the last page. A fingerprint seen twice only marks the read as suspect:
-/// [`first_repeat`] then compares the ids themselves, so a hash collision cannot pass for a
+/// A fingerprint of every id of one read of a listing. Pages are added as they are checked
+/// (most on the blocking threads, while later pages are still in flight) instead of in one pass
+/// over a million ids after the last page. A fingerprint seen twice only marks the read as
+/// suspect: [`moved`] then compares the ids themselves, so a hash collision cannot pass for a
 /// repeat.
 struct Seen(std::sync::Mutex<(crate::model::FastSet<u64>, bool)>);
 
 impl Seen {
+    /// Room for `n` ids to start with (the set grows beyond it).
     fn with_capacity(n: usize) -> Self {
         Self(std::sync::Mutex::new((crate::model::fast_set(n), false)))
     }
 
-    /// Adds the page's ids, then frees them (on this thread, which allocated them).
+    /// Hashes the page's ids into the set and frees them (on this thread, which allocated them).
     fn take(&self, page: &mut Page) {
         use std::hash::BuildHasher;
         // A fixed seed: every thread must give an id the same fingerprint.
@@ -162,25 +163,54 @@ impl Seen {
     }
 }
 
-/// The first id (in page order) on two of `pages`, reading the ids again from the bodies: only
-/// run when [`Seen`] found two equal fingerprints.
-fn first_repeat(pages: &BTreeMap<u64, Page>) -> Result<Option<String>, Error> {
-    let heads = pages
-        .values()
-        .map(|page| {
+/// Why a read of a listing cannot be used because it moved while it was paged, or `None`. The
+/// pages are gone through in order, and the first problem found is named: `totalResults`
+/// moving, an id on two pages, then the pages not adding up to `totalResults`. Ids are only
+/// compared when `seen` found a repeated fingerprint: they are then read again from the kept
+/// bodies (at 1M users, a second parse of 1 GB, on the rare read that has a real repeat).
+fn moved(
+    pages: &BTreeMap<u64, Page>,
+    total: u64,
+    seen: &Seen,
+    resource: &str,
+    count: u32,
+) -> Result<Option<String>, Error> {
+    let held: usize = pages.values().map(|p| p.held).sum();
+    let heads = if seen.suspect() {
+        let heads = pages.values().map(|page| {
             serde_json::from_slice::<Head>(&page.body).map_err(|source| Error::Body {
                 service: "Slack SCIM",
-                path: format!("startIndex {}", page.start),
+                path: page_path(resource, page.start, count),
                 source,
             })
-        })
-        .collect::<Result<Vec<Head>, Error>>()?;
-    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(heads.len() * 1000);
-    Ok(heads
-        .iter()
-        .flat_map(|head| head.ids.iter().flatten())
-        .find(|id| !seen.insert(id.as_str()))
-        .cloned())
+        });
+        heads.collect::<Result<Vec<Head>, Error>>()?
+    } else {
+        Vec::new()
+    };
+    let mut ids: crate::model::FastSet<&str> =
+        crate::model::fast_set(if heads.is_empty() { 0 } else { held });
+    for (i, page) in pages.values().enumerate() {
+        if page.total != Some(total) && page.total.is_some() {
+            return Ok(Some(format!(
+                "totalResults moved from {total} to {}",
+                page.total.unwrap_or_default()
+            )));
+        }
+        for id in heads.get(i).map(|h| h.ids.as_slice()).unwrap_or_default() {
+            if let Some(id) = id
+                && !ids.insert(id.as_str())
+            {
+                return Ok(Some(format!("user {id} appeared on two pages")));
+            }
+        }
+    }
+    if held as u64 != total {
+        return Ok(Some(format!(
+            "the pages hold {held} resources but totalResults is {total}"
+        )));
+    }
+    Ok(None)
 }
 
 async fn get_page(
@@ -270,8 +300,9 @@ async fn read_once(
             "the first page is empty although totalResults is {total}"
         )));
     }
+    // Sized from the server's totalResults, within reason: the set grows if it must.
     let seen = std::sync::Arc::new(Seen::with_capacity(
-        usize::try_from(total).unwrap_or(0).min(1 << 24),
+        usize::try_from(total).unwrap_or(0).min(1 << 21),
     ));
     seen.take(&mut first);
     let mut pages: BTreeMap<u64, Page> = BTreeMap::new();
@@ -327,27 +358,11 @@ async fn read_once(
         }
         pages.insert(start, page);
     }
-    let held: usize = pages.values().map(|p| p.held).sum();
-    for page in pages.values() {
-        if page.total != Some(total) && page.total.is_some() {
-            return Ok(Err(format!(
-                "totalResults moved from {total} to {}",
-                page.total.unwrap_or_default()
-            )));
-        }
-    }
-    if seen.suspect()
-        && let Some(id) = first_repeat(&pages)?
-    {
-        return Ok(Err(format!("user {id} appeared on two pages")));
-    }
-    if held as u64 != total {
-        return Ok(Err(format!(
-            "the pages hold {held} resources but totalResults is {total}"
-        )));
+    if let Some(problem) = moved(&pages, total, &seen, resource, opts.page_size)? {
+        return Ok(Err(problem));
     }
     tracing::info!(
-        "/{resource}: {held} resource(s) on {} page(s) read and checked in {} ms",
+        "/{resource}: {total} resource(s) on {} page(s) read and checked in {} ms",
         pages.len(),
         started.elapsed().as_millis()
     );
@@ -443,37 +458,80 @@ mod tests {
         check_page("Users", start, 1000, body).unwrap()
     }
 
-    #[test]
-    fn a_repeated_id_is_found_and_named_in_page_order() {
-        let seen = Seen::with_capacity(4);
-        let mut pages = BTreeMap::new();
-        for (start, ids) in [
-            (1, [Some("U1"), Some("U9")]),
-            (3, [Some("U5"), None]),
-            (5, [Some("U9"), Some("U5")]),
-        ] {
-            let mut p = page(start, &ids);
+    /// Pages of `ids` (two per page, starting at 1) and the `Seen` they went through.
+    fn read(pages: &[(Option<u64>, [Option<&str>; 2])]) -> (BTreeMap<u64, Page>, Seen) {
+        let seen = Seen::with_capacity(0);
+        let mut out = BTreeMap::new();
+        for (start, (total, ids)) in (1..).step_by(2).zip(pages) {
+            let mut p = page(start, ids);
+            p.total = *total;
             seen.take(&mut p);
             assert!(p.ids.is_empty());
             assert_eq!(p.held, 2);
-            pages.insert(start, p);
+            out.insert(start, p);
         }
-        assert!(seen.suspect());
-        assert_eq!(first_repeat(&pages).unwrap().as_deref(), Some("U9"));
+        (out, seen)
+    }
+
+    fn problem(pages: &[(Option<u64>, [Option<&str>; 2])], total: u64) -> Option<String> {
+        let (pages, seen) = read(pages);
+        moved(&pages, total, &seen, "Users", 2).unwrap()
     }
 
     #[test]
-    fn distinct_ids_and_missing_ids_are_no_repeat() {
-        let seen = Seen::with_capacity(0);
-        let mut pages = BTreeMap::new();
-        for (start, ids) in [(1, [Some("U1"), None]), (3, [None, Some("U2")])] {
-            let mut p = page(start, &ids);
-            seen.take(&mut p);
-            pages.insert(start, p);
-        }
-        assert!(!seen.suspect());
-        // Equal fingerprints of different ids (a hash collision) are not a repeat either.
-        assert_eq!(first_repeat(&pages).unwrap(), None);
+    fn a_repeated_id_is_found_and_named_in_page_order() {
+        let six = Some(6);
+        let pages = [
+            (six, [Some("U1"), Some("U9")]),
+            (six, [Some("U5"), None]),
+            (six, [Some("U9"), Some("U5")]),
+        ];
+        let (kept, seen) = read(&pages);
+        assert!(seen.suspect());
+        assert_eq!(
+            moved(&kept, 6, &seen, "Users", 2).unwrap().as_deref(),
+            Some("user U9 appeared on two pages")
+        );
+    }
+
+    #[test]
+    fn the_first_problem_in_page_order_is_named() {
+        let (six, seven) = (Some(6), Some(7));
+        // A repeat on page 2 comes before totalResults moving on page 3...
+        let repeat_first = [
+            (six, [Some("U1"), Some("U2")]),
+            (six, [Some("U2"), Some("U3")]),
+            (seven, [Some("U4"), Some("U5")]),
+        ];
+        assert_eq!(
+            problem(&repeat_first, 6).as_deref(),
+            Some("user U2 appeared on two pages")
+        );
+        // ...and after it moving on page 2.
+        let moved_first = [
+            (six, [Some("U1"), Some("U2")]),
+            (seven, [Some("U3"), Some("U4")]),
+            (six, [Some("U1"), Some("U5")]),
+        ];
+        assert_eq!(
+            problem(&moved_first, 6).as_deref(),
+            Some("totalResults moved from 6 to 7")
+        );
+        // Pages that do not add up, with no other problem.
+        let short = [(None, [Some("U1"), Some("U2")]), (None, [Some("U3"), None])];
+        assert_eq!(
+            problem(&short, 6).as_deref(),
+            Some("the pages hold 4 resources but totalResults is 6")
+        );
+        assert_eq!(problem(&short, 4), None);
+    }
+
+    #[test]
+    fn equal_fingerprints_of_different_ids_are_no_repeat() {
+        let (kept, _) = read(&[(None, [Some("U1"), None]), (None, [None, Some("U2")])]);
+        // As if two distinct ids had hashed alike: the ids themselves decide.
+        let collided = Seen(std::sync::Mutex::new((crate::model::fast_set(0), true)));
+        assert_eq!(moved(&kept, 4, &collided, "Users", 2).unwrap(), None);
     }
 
     #[test]
