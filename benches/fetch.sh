@@ -6,7 +6,7 @@
 # With RUNS > 1 every run reads the same emulator; between runs the script waits a minute for
 # Slack's read bucket to refill (the emulator keeps Slack's real clock), so no run is throttled
 # by the one before. On the 2-core development machine the runs after a 1M-user emulator starts
-# get faster one after another (paging 14.27, 14.04, 13.71, 13.57, 13.52 s; each run is a new
+# get faster one after another (paging 14.31, 13.92, 13.72, 13.61, 13.61 s; each run is a new
 # client process), so the issue-6 figure is the best of 5; the best run is printed last.
 # Usage: benches/fetch.sh [USERS=100000] [LATENCY_MS=50] [CONCURRENCY=4] [MAX_RPM=1000] [RUNS=1]
 set -euo pipefail
