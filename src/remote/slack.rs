@@ -152,7 +152,6 @@ impl Seen {
         for id in ids.iter().flatten() {
             *suspect |= !set.insert(hasher.hash_one(id.as_str()));
         }
-        drop(guard);
     }
 
     fn suspect(&self) -> bool {
@@ -177,14 +176,10 @@ fn moved(
 ) -> Result<Option<String>, Error> {
     let held: usize = pages.values().map(|p| p.held).sum();
     let heads = if seen.suspect() {
-        let heads = pages.values().map(|page| {
-            serde_json::from_slice::<Head>(&page.body).map_err(|source| Error::Body {
-                service: "Slack SCIM",
-                path: page_path(resource, page.start, count),
-                source,
-            })
-        });
-        heads.collect::<Result<Vec<Head>, Error>>()?
+        pages
+            .values()
+            .map(|page| parse_head(resource, page.start, count, &page.body))
+            .collect::<Result<Vec<Head>, Error>>()?
     } else {
         Vec::new()
     };
@@ -260,13 +255,18 @@ async fn get_body(
     client.get(&page_path(resource, start, count)).await
 }
 
-/// Parses a page's envelope and ids (the body itself is kept as it came).
-fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<Page, Error> {
-    let head: Head = serde_json::from_slice(&body).map_err(|source| Error::Body {
+/// A page's envelope and ids, or the error naming the request that brought the page.
+fn parse_head(resource: &str, start: u64, count: u32, body: &[u8]) -> Result<Head, Error> {
+    serde_json::from_slice(body).map_err(|source| Error::Body {
         service: "Slack SCIM",
         path: page_path(resource, start, count),
         source,
-    })?;
+    })
+}
+
+/// Parses a page's envelope and ids (the body itself is kept as it came).
+fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<Page, Error> {
+    let head = parse_head(resource, start, count, &body)?;
     if let Some(echo) = head.start_index
         && echo != start
     {

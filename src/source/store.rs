@@ -108,16 +108,19 @@ fn entries(dir: &Path) -> Result<Vec<(PathBuf, bool)>, Error> {
     Ok(out)
 }
 
+/// The error of an I/O call on `path` while a snapshot is written.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Read { path, source }
+}
+
 /// fsyncs every file or directory, 16 at a time (waiting on the disk, not the CPU); the first
 /// failure is returned.
 fn sync_all(paths: &[PathBuf]) -> Result<(), Error> {
     super::files::parallel_map_on(16, paths, |path| {
         std::fs::File::open(path)
             .and_then(|f| f.sync_all())
-            .map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })
+            .map_err(io(path))
     })
     .into_iter()
     .collect()
@@ -172,10 +175,6 @@ impl Snapshot {
     /// directory, are fsynced, and the directory is renamed into place. `dir` must not exist, or
     /// be empty.
     pub fn write_to(&self, dir: &Path) -> Result<(), Error> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| Error::Read { path, source }
-        };
         if dir.exists() {
             let empty = std::fs::read_dir(dir).map_err(io(dir))?.next().is_none();
             if !empty {
