@@ -9,10 +9,10 @@
 #   plan   - `scimdrift plan` wall time and peak RSS
 # and prints them against the total input size. The commands run in interleaved rounds. Timings
 # are never asserted in tests.
-# Usage: benches/scale.sh [RUNS=3] [SIZES="200000 1000000"]
+# Usage: benches/scale.sh [RUNS=5] [SIZES="200000 1000000"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-3}
+runs=${1:-5}
 sizes=${2:-"200000 1000000"}
 
 cargo build --release --quiet --bin scimdrift --example generate-org --example parse-floor
