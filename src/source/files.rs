@@ -30,11 +30,6 @@ impl InputDigest {
         }
     }
 
-    /// Records a file read.
-    pub(super) fn add(&mut self, path: &Path, bytes: &[u8]) {
-        self.add_hashed(path, hash(bytes));
-    }
-
     /// An empty digest with the same roots (for work done in parallel, then absorbed).
     pub(super) fn scratch(&self) -> Self {
         Self {
@@ -49,7 +44,7 @@ impl InputDigest {
         self.files.extend(other.files);
     }
 
-    /// Records a file read whose hash [`hash`] computed already.
+    /// Records a file read, with its SHA-256.
     pub(super) fn add_hashed(&mut self, path: &Path, sum: [u8; 32]) {
         let relative = self
             .roots
@@ -93,7 +88,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&hash(bytes))
 }
 
-fn hex(bytes: &[u8; 32]) -> String {
+pub(super) fn hex(bytes: &[u8; 32]) -> String {
     // A digit table rather than `write!` per byte: every file read gets one of these (31,000 at
     // a million users).
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -270,12 +265,12 @@ mod tests {
     #[test]
     fn single_file_digest_is_the_file_hash() {
         let mut d = InputDigest::default();
-        d.add(Path::new("x"), b"abc");
+        d.add_hashed(Path::new("x"), hash(b"abc"));
         assert_eq!(
             d.sha256(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        d.add(Path::new("y"), b"abc");
+        d.add_hashed(Path::new("y"), hash(b"abc"));
         assert_ne!(
             d.sha256(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

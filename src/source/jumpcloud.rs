@@ -421,7 +421,7 @@ fn read_records<T: for<'de> Deserialize<'de>>(
     digest: &mut InputDigest,
 ) -> Result<Records<T>, Error> {
     let bytes = store.read(path)?;
-    digest.add(path, &bytes);
+    digest.add_hashed(path, store.sha256(path, &bytes));
     match files::first_significant_byte(&bytes) {
         Some(b'{' | b'[') => parse_json(path, &bytes),
         None => Err(wrong(path, "an empty file")),
@@ -514,7 +514,7 @@ fn load_user_pages(
 ) -> Result<Vec<JcUser>, Error> {
     let parsed = files::parallel_map(paths, |path| {
         let bytes = store.read(path)?;
-        let sum = files::hash(&bytes);
+        let sum = store.sha256(path, &bytes);
         read_users_file(path, &bytes).map(|r| (r, sum))
     });
     let mut pages = Vec::with_capacity(paths.len());
@@ -713,7 +713,8 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
     let manifest = root.join("manifest.json");
     if store.file_exists(&manifest) {
         let bytes = store.read(&manifest)?;
-        out.digest.add(&manifest, &bytes);
+        out.digest
+            .add_hashed(&manifest, store.sha256(&manifest, &bytes));
         let m: WireManifest = serde_json::from_slice(files::strip_bom(&bytes))
             .map_err(|e| Error::json(&manifest, e))?;
         out.data.manifest_slack_app_ids = m.slack_app_ids;

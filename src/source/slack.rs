@@ -459,7 +459,7 @@ pub fn load_from(store: &dyn Store, paths: &[PathBuf]) -> Result<Loaded<SlackLis
     let items = expand(store, paths)?;
     let parsed = files::parallel_map(&items, |(path, _)| {
         let bytes = store.read(path)?;
-        let sum = files::hash(&bytes);
+        let sum = store.sha256(path, &bytes);
         classify(path, &bytes).map(|kind| (kind, sum))
     });
     let mut digest = InputDigest::new(paths);

@@ -22,6 +22,10 @@ pub trait Store: Sync {
     fn list(&self, dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>, Error>;
     /// The sub-directories of `dir`, sorted.
     fn subdirs(&self, dir: &Path) -> Result<Vec<PathBuf>, Error>;
+    /// The SHA-256 of the file at `path`, whose bytes [`Store::read`] gave as `bytes`.
+    fn sha256(&self, _path: &Path, bytes: &[u8]) -> [u8; 32] {
+        super::files::hash(bytes)
+    }
 
     /// Whether `path` is an existing directory.
     fn dir_exists(&self, path: &Path) -> bool {
@@ -131,6 +135,9 @@ fn sync_all(paths: &[PathBuf]) -> Result<(), Error> {
 pub struct Snapshot {
     root: PathBuf,
     files: BTreeMap<PathBuf, Vec<u8>>,
+    /// SHA-256 of the files, once [`Snapshot::digests`] has hashed them for the manifest: the
+    /// loaders reading the snapshot then take these instead of hashing every page again.
+    sums: std::sync::OnceLock<BTreeMap<PathBuf, [u8; 32]>>,
 }
 
 impl Snapshot {
@@ -140,6 +147,7 @@ impl Snapshot {
         Self {
             root: root.into(),
             files: BTreeMap::new(),
+            sums: std::sync::OnceLock::new(),
         }
     }
 
@@ -150,7 +158,11 @@ impl Snapshot {
 
     /// Adds (or replaces) a file at `relative`.
     pub fn insert(&mut self, relative: impl AsRef<Path>, bytes: Vec<u8>) {
-        self.files.insert(self.root.join(relative), bytes);
+        let path = self.root.join(relative);
+        if let Some(sums) = self.sums.get_mut() {
+            sums.remove(&path);
+        }
+        self.files.insert(path, bytes);
     }
 
     /// `(relative path, bytes)` of every file, sorted by path.
@@ -163,12 +175,28 @@ impl Snapshot {
         })
     }
 
-    /// `(relative path, SHA-256 hex, size)` of every file, sorted by path, hashed on all cores.
+    /// `(relative path, SHA-256 hex, size)` of every file, sorted by path, hashed on all cores
+    /// (once: the hashes are kept for [`Store::sha256`]).
     pub fn digests(&self) -> Vec<(&Path, String, usize)> {
-        let files: Vec<(&Path, &[u8])> = self.files().collect();
-        super::files::parallel_map(&files, |(path, bytes)| {
-            (*path, super::files::sha256_hex(bytes), bytes.len())
-        })
+        let sums = self.sums.get_or_init(|| {
+            let files: Vec<(&PathBuf, &Vec<u8>)> = self.files.iter().collect();
+            super::files::parallel_map(&files, |(path, bytes)| {
+                ((*path).clone(), super::files::hash(bytes))
+            })
+            .into_iter()
+            .collect()
+        });
+        self.files
+            .iter()
+            .map(|(full, bytes)| {
+                let sum = sums
+                    .get(full)
+                    .copied()
+                    .unwrap_or_else(|| super::files::hash(bytes));
+                let relative = full.strip_prefix(&self.root).unwrap_or(full);
+                (relative, super::files::hex(&sum), bytes.len())
+            })
+            .collect()
     }
 
     /// Writes the snapshot to `dir`, whole or not at all: files go to a temporary sibling
@@ -242,6 +270,14 @@ impl Snapshot {
 }
 
 impl Store for Snapshot {
+    fn sha256(&self, path: &Path, bytes: &[u8]) -> [u8; 32] {
+        self.sums
+            .get()
+            .and_then(|sums| sums.get(path))
+            .copied()
+            .unwrap_or_else(|| super::files::hash(bytes))
+    }
+
     fn read(&self, path: &Path) -> Result<Cow<'_, [u8]>, Error> {
         self.files
             .get(path)
@@ -352,6 +388,21 @@ mod tests {
         assert!(s.write_to(&out).is_err());
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn loaders_take_the_manifest_hashes_and_a_replaced_file_is_hashed_again() {
+        let mut s = Snapshot::new("label");
+        s.insert("a.json", b"abc".to_vec());
+        let a = Path::new("label/a.json");
+        // Before the manifest: hashed on demand.
+        assert_eq!(s.sha256(a, b"abc"), super::super::files::hash(b"abc"));
+        s.digests();
+        // After it: the kept hash, whatever bytes are passed.
+        assert_eq!(s.sha256(a, b"other"), super::super::files::hash(b"abc"));
+        s.insert("a.json", b"new".to_vec());
+        assert_eq!(s.sha256(a, b"new"), super::super::files::hash(b"new"));
+        assert_eq!(s.digests()[0].1, super::super::files::sha256_hex(b"new"));
     }
 
     #[test]
