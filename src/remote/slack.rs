@@ -186,11 +186,10 @@ fn moved(
     let mut ids: crate::model::FastSet<&str> =
         crate::model::fast_set(if heads.is_empty() { 0 } else { held });
     for (i, page) in pages.values().enumerate() {
-        if page.total != Some(total) && page.total.is_some() {
-            return Ok(Some(format!(
-                "totalResults moved from {total} to {}",
-                page.total.unwrap_or_default()
-            )));
+        if let Some(now) = page.total
+            && now != total
+        {
+            return Ok(Some(format!("totalResults moved from {total} to {now}")));
         }
         for id in heads.get(i).map(|h| h.ids.as_slice()).unwrap_or_default() {
             if let Some(id) = id
