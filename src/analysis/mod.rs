@@ -2,8 +2,8 @@
 //! [`Finding`].
 //!
 //! Pure: no I/O, no clock, no environment. Everything it needs comes in as arguments, and the
-//! output order is deterministic. The join is hash-based and linear in the input size; it runs
-//! on all cores (the listing split into slices, Slack's email index split by hash), and the
+//! output order is deterministic. The join is hash-based and near-linear in the input size; it runs
+//! on all cores (the listing split into slices, Slack's email index built beside them), and the
 //! answer does not depend on how many there are.
 
 pub mod connectors;
@@ -315,22 +315,16 @@ impl Prepared<'_> {
                     .to_owned(),
             );
         }
-        // Every account is judged on its own: the listing is split across the cores. Slack's
-        // email index (for duplicates) is split by email instead, so no merge is needed.
-        let (parts, email_parts) = std::thread::scope(|scope| {
-            let emails: Vec<_> = (0..threads)
-                .map(|t| scope.spawn(move || slack_emails(&slack.users, t, threads)))
-                .collect();
+        // Every account is judged on its own: the listing is split across the cores, while
+        // another thread builds Slack's email index (for duplicates).
+        let (parts, slack_emails) = std::thread::scope(|scope| {
+            let emails = scope.spawn(|| SlackEmails::new(&slack.users));
             let parts = on_slices(&slack.users, threads, |offset, users| {
                 self.judge(offset, users, has_link_evidence, policy)
             });
-            let emails: Vec<_> = emails
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect();
+            let emails = emails
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (parts, emails)
         });
 
@@ -376,7 +370,7 @@ impl Prepared<'_> {
             ));
         }
 
-        duplicate_emails(&self.index, &slack.users, &email_parts, &mut findings);
+        duplicate_emails(&self.index, &slack.users, &slack_emails, &mut findings);
         multi_connector_groups(jc, &self.connectors, &mut findings);
 
         for f in &mut findings {
@@ -531,36 +525,58 @@ impl Prepared<'_> {
     }
 }
 
-/// Slack's email index, part `t` of `of`: the emails of human accounts whose hash falls in this
-/// part, with the emails that occur on two or more accounts.
+/// Slack's email index: every email of a human account with its hash, sorted by hash, and the
+/// emails that occur on two or more accounts. Sorting a million hashes costs less than a
+/// million-entry map, where every insert is a cache miss, and only duplicates are looked up.
 struct SlackEmails<'a> {
-    by_email: FastMap<&'a Email, Hits<usize>>,
+    /// (hash, account index, email), sorted by hash then account.
+    sorted: Vec<(u64, usize, &'a Email)>,
     shared: Vec<&'a Email>,
 }
 
-fn part_of(email: &Email, of: usize) -> usize {
+fn email_hash(email: &Email) -> u64 {
     use std::hash::BuildHasher;
-    // A fixed seed: every thread must agree on which part an email is in.
-    let h = foldhash::fast::FixedState::with_seed(0x5eed).hash_one(email);
-    usize::try_from(h % of as u64).unwrap_or(0)
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(email)
 }
 
-fn slack_emails(users: &[SlackUser], t: usize, of: usize) -> SlackEmails<'_> {
-    let mut part = SlackEmails {
-        by_email: fast_map(users.len() / of + 1),
-        shared: Vec::new(),
-    };
-    for (si, s) in users.iter().enumerate() {
-        if s.is_bot() {
-            continue;
+impl<'a> SlackEmails<'a> {
+    fn new(users: &'a [SlackUser]) -> Self {
+        let mut sorted: Vec<(u64, usize, &Email)> = users
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_bot())
+            .flat_map(|(si, s)| s.emails.iter().map(move |e| (email_hash(e), si, e)))
+            .collect();
+        sorted.sort_unstable_by_key(|&(h, si, _)| (h, si));
+        let mut shared = Vec::new();
+        for run in sorted
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() >= 2)
+        {
+            // A run is one email on several accounts, or (rarely) a hash collision. An account
+            // lists an email once, so a repeat within a run is another account.
+            let mut emails: Vec<&Email> = run.iter().map(|&(_, _, e)| e).collect();
+            emails.sort_unstable();
+            shared.extend(
+                emails
+                    .chunk_by(|a, b| a == b)
+                    .filter(|c| c.len() >= 2)
+                    .map(|c| c[0]),
+            );
         }
-        for email in &s.emails {
-            if of == 1 || part_of(email, of) == t {
-                insert(&mut part.by_email, email, si, &mut part.shared);
-            }
-        }
+        Self { sorted, shared }
     }
-    part
+
+    /// The accounts (indexes into the listing) that have `email`, in listing order.
+    fn hits(&self, email: &Email) -> impl Iterator<Item = usize> {
+        let h = email_hash(email);
+        let start = self.sorted.partition_point(|&(x, _, _)| x < h);
+        self.sorted[start..]
+            .iter()
+            .take_while(move |&&(x, _, _)| x == h)
+            .filter(move |&&(_, _, e)| e == email)
+            .map(|&(_, si, _)| si)
+    }
 }
 
 fn legacy_reason(
@@ -598,20 +614,16 @@ fn legacy_reason(
 fn duplicate_emails(
     index: &Index<'_>,
     slack: &[SlackUser],
-    slack_parts: &[SlackEmails<'_>],
+    slack_emails: &SlackEmails<'_>,
     findings: &mut Vec<Finding>,
 ) {
     // Only the emails seen twice (on either side) need any work.
-    let mut emails: Vec<&Email> = slack_parts
-        .iter()
-        .flat_map(|p| p.shared.iter().copied())
-        .collect();
+    let mut emails: Vec<&Email> = slack_emails.shared.clone();
     emails.extend(index.shared.iter().copied());
     emails.sort_unstable();
     emails.dedup();
     for email in emails {
-        let part = &slack_parts[part_of(email, slack_parts.len())];
-        let slack_hits = part.by_email.get(email).map_or(&[][..], Hits::as_slice);
+        let slack_hits: Vec<usize> = slack_emails.hits(email).collect();
         let jc_hits = index.owners(email);
         if slack_hits.len() < 2 && jc_hits.len() < 2 {
             continue;

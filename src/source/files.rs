@@ -149,21 +149,29 @@ pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-/// Positions in `ids` whose id occurred at an earlier position. Works on 64-bit hashes (a table
-/// of a million `u64`s, no string touched while probing); strings are compared only when some
-/// hash repeats (a real repeat, or a collision).
+/// Positions in `ids` whose id occurred at an earlier position. Works on 64-bit hashes, sorted
+/// (one sequential pass and a sort of a million `u64`s, where probing a million-entry set costs a
+/// cache miss per id); strings are compared only for ids whose hash repeats (a real repeat, or a
+/// collision).
 pub(super) fn repeats<'a>(ids: impl Iterator<Item = &'a str> + Clone) -> Vec<usize> {
     use std::hash::BuildHasher;
     let state = foldhash::fast::FixedState::with_seed(0x1d5);
-    let n = ids.size_hint().0;
-    let mut hashes: crate::model::FastSet<u64> = crate::model::fast_set(n);
-    if ids.clone().all(|id| hashes.insert(state.hash_one(id))) {
+    let mut hashes: Vec<u64> = ids.clone().map(|id| state.hash_one(id)).collect();
+    hashes.sort_unstable();
+    let mut twice: Vec<u64> = hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    if twice.is_empty() {
         return Vec::new();
     }
     drop(hashes);
-    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(n);
+    twice.dedup();
+    let suspect: crate::model::FastSet<u64> = twice.into_iter().collect();
+    let mut seen: crate::model::FastSet<&str> = crate::model::fast_set(suspect.len());
     ids.enumerate()
-        .filter(|(_, id)| !seen.insert(id))
+        .filter(|(_, id)| suspect.contains(&state.hash_one(id)) && !seen.insert(id))
         .map(|(i, _)| i)
         .collect()
 }
@@ -228,6 +236,10 @@ mod tests {
             [2, 4, 5]
         );
         assert!(repeats(std::iter::empty()).is_empty());
+        // Enough ids that a repeat far apart goes through the sort, not a neighbour.
+        let many: Vec<String> = (0..10_000).map(|i| format!("U{i:08}")).collect();
+        let with_repeat = many.iter().map(String::as_str).chain(["U00000007"]);
+        assert_eq!(repeats(with_repeat), [10_000]);
     }
 
     #[test]
