@@ -532,6 +532,7 @@ struct SlackEmails<'a> {
     /// (hash, account index, email), sorted by hash then account.
     sorted: Vec<(u64, usize, &'a Email)>,
     shared: Vec<&'a Email>,
+    hash: fn(&Email) -> u64,
 }
 
 fn email_hash(email: &Email) -> u64 {
@@ -541,11 +542,16 @@ fn email_hash(email: &Email) -> u64 {
 
 impl<'a> SlackEmails<'a> {
     fn new(users: &'a [SlackUser]) -> Self {
+        Self::with_hash(users, email_hash)
+    }
+
+    /// [`Self::new`] with another hash (tests force collisions with a constant one).
+    fn with_hash(users: &'a [SlackUser], hash: fn(&Email) -> u64) -> Self {
         let mut sorted: Vec<(u64, usize, &Email)> = users
             .iter()
             .enumerate()
             .filter(|(_, s)| !s.is_bot())
-            .flat_map(|(si, s)| s.emails.iter().map(move |e| (email_hash(e), si, e)))
+            .flat_map(|(si, s)| s.emails.iter().map(move |e| (hash(e), si, e)))
             .collect();
         sorted.sort_unstable_by_key(|&(h, si, _)| (h, si));
         let mut shared = Vec::new();
@@ -564,12 +570,16 @@ impl<'a> SlackEmails<'a> {
                     .map(|c| c[0]),
             );
         }
-        Self { sorted, shared }
+        Self {
+            sorted,
+            shared,
+            hash,
+        }
     }
 
     /// The accounts (indexes into the listing) that have `email`, in listing order.
     fn hits(&self, email: &Email) -> impl Iterator<Item = usize> {
-        let h = email_hash(email);
+        let h = (self.hash)(email);
         let start = self.sorted.partition_point(|&(x, _, _)| x < h);
         self.sorted[start..]
             .iter()

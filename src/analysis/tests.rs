@@ -54,7 +54,7 @@ fn run(jc_users: Vec<JcUser>, slack: Vec<SlackUser>) -> Analysis {
 }
 
 /// `diff`, checked to give the same answer on any number of threads (the listing is split
-/// across them, Slack's email index by hash).
+/// across them).
 fn diff_all_ways(jc: &JumpCloud, slack: &SlackListing, policy: &Policy) -> Analysis {
     let prepared = prepare(jc, policy).unwrap();
     let one = prepared.diff_on(slack, policy, 1);
@@ -490,4 +490,29 @@ fn diff_is_deterministic() {
     let a = run(users.clone(), slack.clone());
     let b = run(users, slack);
     assert_eq!(a.findings, b.findings);
+}
+
+#[test]
+fn slack_email_index_tells_colliding_hashes_apart() {
+    let mut two = sl("U3", "c@x.com", true);
+    two.emails.push(email("a@x.com"));
+    let users = vec![
+        sl("U1", "a@x.com", true),
+        sl("U2", "b@x.com", true),
+        two,
+        sl("U4", "B@x.com", false),
+        sl("U5", "d@x.com", true),
+    ];
+    // Every email in one hash run: only real repeats may come out.
+    for index in [
+        SlackEmails::with_hash(&users, |_| 7),
+        SlackEmails::new(&users),
+    ] {
+        let mut shared: Vec<&str> = index.shared.iter().map(|e| e.as_str()).collect();
+        shared.sort_unstable();
+        assert_eq!(shared, ["a@x.com", "b@x.com"]);
+        assert_eq!(index.hits(&email("a@x.com")).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(index.hits(&email("d@x.com")).collect::<Vec<_>>(), [4]);
+        assert_eq!(index.hits(&email("e@x.com")).count(), 0);
+    }
 }
