@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,10 @@ pub struct Record {
     /// `start`: the plan's SHA-256, so a journal is never reused for another plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_sha256: Option<String>,
+    /// `start`: the SCIM base URL written to, so outcomes against one org never stand for
+    /// another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_url: Option<String>,
     /// The account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slack_user_id: Option<String>,
@@ -122,6 +126,7 @@ impl Record {
             ts: jiff::Timestamp::now().to_string(),
             event: event.to_owned(),
             plan_sha256: None,
+            slack_url: None,
             slack_user_id: None,
             outcome: None,
             http_status: None,
@@ -157,6 +162,16 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The journal records a run against another SCIM endpoint.
+    #[error("journal {} records a run against {found}, not {expected}; use a new --journal", path.display())]
+    OtherEndpoint {
+        /// The journal.
+        path: PathBuf,
+        /// The URL in the journal.
+        found: String,
+        /// This run's URL.
+        expected: String,
+    },
     /// The journal belongs to another plan.
     #[error("journal {} belongs to another plan (sha256 {found}, this plan is {expected}); use a new --journal", path.display())]
     OtherPlan {
@@ -179,27 +194,30 @@ pub struct Journal {
 }
 
 /// Reads every record of `path` (none when it does not exist). A torn last line (a crash while
-/// writing it) is ignored; a bad line before it is an error.
+/// writing it, perhaps inside a multi-byte character) is ignored; a bad line before it is an
+/// error.
 pub fn read(path: &Path) -> Result<Vec<Record>, Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = match File::open(path) {
-        Ok(f) => f,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(e)),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
+    let lines: Vec<&[u8]> = bytes
+        .strip_suffix(b"\n")
+        .unwrap_or(&bytes)
+        .split(|b| *b == b'\n')
+        .collect();
     let mut records = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Record>(line) {
+        match serde_json::from_slice::<Record>(line) {
             Ok(r) => records.push(r),
             Err(_) if i + 1 == lines.len() => {
                 tracing::warn!("{}: ignoring a torn last line", path.display());
@@ -227,10 +245,32 @@ pub fn outcomes(records: &[Record]) -> BTreeMap<String, Outcome> {
     out
 }
 
+/// The other SCIM endpoint a run of `records` may have changed accounts on, or recorded final
+/// outcomes against: those must never stand for `slack_url`. Runs that stopped before doing
+/// anything there (a mistyped URL) do not count.
+fn other_endpoint<'a>(records: &'a [Record], slack_url: &str) -> Option<&'a str> {
+    let mut url: Option<&str> = None;
+    for r in records {
+        if r.event == "start" {
+            url = r.slack_url.as_deref();
+        } else if (r.event == "patching" || r.outcome.is_some_and(Outcome::is_final))
+            && let Some(other) = url.filter(|u| *u != slack_url)
+        {
+            return Some(other);
+        }
+    }
+    None
+}
+
 impl Journal {
-    /// Opens `path` for appending after checking that it belongs to the plan, and writes a
-    /// `start` record. Returns the journal and the records it already held.
-    pub fn open(path: &Path, plan_sha256: &str) -> Result<(Self, Vec<Record>), Error> {
+    /// Opens `path` for appending after checking that it belongs to the plan and to the SCIM
+    /// endpoint `slack_url`, and writes a `start` record. Returns the journal and the records it
+    /// already held.
+    pub fn open(
+        path: &Path,
+        plan_sha256: &str,
+        slack_url: &str,
+    ) -> Result<(Self, Vec<Record>), Error> {
         let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -243,6 +283,13 @@ impl Journal {
                 path: path.to_path_buf(),
                 found: found.to_owned(),
                 expected: plan_sha256.to_owned(),
+            });
+        }
+        if let Some(found) = other_endpoint(&existing, slack_url) {
+            return Err(Error::OtherEndpoint {
+                path: path.to_path_buf(),
+                found: found.to_owned(),
+                expected: slack_url.to_owned(),
             });
         }
         // A crash mid-write leaves a torn last line: cut it, so new records start on a line of
@@ -259,11 +306,20 @@ impl Journal {
                 .map_err(io)?;
         }
 
+        let created = !path.exists();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(io)?;
+        if created {
+            // The new file's name must survive a crash too, with the records it will hold.
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
         let mut journal = Self {
             path: path.to_path_buf(),
             file,
@@ -271,6 +327,7 @@ impl Journal {
         };
         let mut start = Record::new("start");
         start.plan_sha256 = Some(plan_sha256.to_owned());
+        start.slack_url = Some(slack_url.to_owned());
         journal.append(&start)?;
         Ok((journal, existing))
     }
@@ -300,12 +357,14 @@ impl Journal {
 mod tests {
     use super::*;
 
+    const URL: &str = "https://api.slack.com/scim/v2";
+
     #[test]
     fn resume_reads_outcomes_and_tolerates_a_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         {
-            let (mut j, old) = Journal::open(&path, "abc").unwrap();
+            let (mut j, old) = Journal::open(&path, "abc", URL).unwrap();
             assert!(old.is_empty());
             let mut r = Record::new("outcome");
             r.slack_user_id = Some("U1".into());
@@ -317,16 +376,49 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let records = read(&path).unwrap();
         assert_eq!(outcomes(&records).get("U1"), Some(&Outcome::Deactivated));
-        let err = Journal::open(&path, "other").unwrap_err();
+        let err = Journal::open(&path, "other", URL).unwrap_err();
         assert!(err.to_string().contains("belongs to another plan"), "{err}");
+        let err = Journal::open(&path, "abc", "https://api.slack.com/scim/v1").unwrap_err();
+        assert!(err.to_string().contains("records a run against"), "{err}");
+        // A run elsewhere that recorded nothing final does not bind the journal.
+        let other = dir.path().join("k.jsonl");
+        {
+            let (mut j, _) = Journal::open(&other, "abc", "http://127.0.0.1:9/typo").unwrap();
+            let mut r = Record::new("outcome");
+            r.slack_user_id = Some("U1".into());
+            r.outcome = Some(Outcome::NotAttempted);
+            j.append(&r).unwrap();
+        }
+        let (_j, old) = Journal::open(&other, "abc", URL).unwrap();
+        assert_eq!(old.len(), 2);
         // Re-opening cuts the torn line, and the next record stands on its own line.
-        let (_j, old) = Journal::open(&path, "abc").unwrap();
+        let (_j, old) = Journal::open(&path, "abc", URL).unwrap();
         assert_eq!(old.len(), 2);
         assert_eq!(read(&path).unwrap().len(), 3);
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("{}\n{\"ts\":1}\n");
         std::fs::write(&path, &text).unwrap();
         assert!(matches!(read(&path), Err(Error::Corrupt { line: 4, .. })));
+    }
+
+    #[test]
+    fn a_tail_torn_inside_a_character_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        drop(Journal::open(&path, "abc", URL).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        // "…" is E2 80 A6: cut after its first byte.
+        bytes.extend_from_slice(b"{\"ts\":\"x\",\"event\":\"outcome\",\"message\":\"retried \xE2");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 1);
+        let (_j, old) = Journal::open(&path, "abc", URL).unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(read(&path).unwrap().len(), 2);
+        // The same bytes before the last line are corruption, not a torn tail.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"{\"ts\":\"\xE2\"}\n{}\n");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(read(&path), Err(Error::Corrupt { line: 3, .. })));
     }
 
     #[test]

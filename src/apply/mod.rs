@@ -380,7 +380,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         p.push(".journal.jsonl");
         PathBuf::from(p)
     });
-    let (mut journal, previous) = Journal::open(&journal_path, &plan_sha)?;
+    let (mut journal, previous) = Journal::open(&journal_path, &plan_sha, base.as_str())?;
     let done = journal::outcomes(&previous);
     let confirm = run::Confirm {
         timeout: parse_duration(&args.confirm_timeout).map_err(|problem| Refusal::Invalid {
@@ -390,6 +390,8 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         first_wait: Duration::from_millis(250),
     };
     let mut stopped: Option<crate::remote::Error> = None;
+    // Whether this run may have changed anyone: if not, a stop means it could not run (exit 2).
+    let mut wrote = false;
     for action in &plan.actions {
         let id = &action.slack_user_id;
         if let Some(o) = done.get(id).filter(|o| o.is_final()) {
@@ -404,7 +406,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
             let mut r = Record::new("outcome");
             r.slack_user_id = Some(id.clone());
             r.outcome = Some(Outcome::NotAttempted);
-            r.message = Some("not attempted: the run stopped on an authorisation error".to_owned());
+            r.message = Some("not attempted: the run stopped on an earlier error".to_owned());
             journal.append(&r)?;
             records.push(r);
             continue;
@@ -418,20 +420,27 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
             &mut journal,
         )) {
             Ok(r) => {
+                wrote |= matches!(r.outcome, Some(Outcome::Deactivated | Outcome::Unconfirmed));
                 journal.append(&r)?;
                 records.push(r);
             }
             Err(run::Stop::Journal(e)) => return Err(e.into()),
-            Err(run::Stop::Remote(e)) => {
+            Err(run::Stop::Remote {
+                error: e,
+                may_have_landed,
+            }) => {
                 let mut r = Record::new("outcome");
                 r.slack_user_id = Some(id.clone());
-                // A PATCH was sent for this one: it may have landed, so it is unconfirmed.
-                let sent = journal.patching > patching_before;
-                r.outcome = Some(if sent {
+                let outcome = if may_have_landed {
                     Outcome::Unconfirmed
+                } else if journal.patching > patching_before {
+                    // The PATCH was refused: nothing landed, and a re-run tries again.
+                    Outcome::Failed
                 } else {
                     Outcome::NotAttempted
-                });
+                };
+                wrote |= outcome == Outcome::Unconfirmed;
+                r.outcome = Some(outcome);
                 r.message = Some(format!("stopped: {e}"));
                 journal.append(&r)?;
                 records.push(r);
@@ -440,7 +449,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         }
     }
     if let Some(e) = stopped
-        && journal.patching == 0
+        && !wrote
     {
         // Nothing was written: this run could not run at all.
         return Err(e.into());

@@ -2,7 +2,9 @@
 //!
 //! The safety rules of DESIGN §7 live here: nothing but the `active` attribute is ever sent, a
 //! changed or vanished account is skipped, a 5xx or a dropped connection is retried only after a
-//! re-read shows the PATCH did not land, and 401/403 stop everything.
+//! re-read shows the PATCH did not land, and 401/403 stop everything. Only the SCIM API's own
+//! "no such user" makes an account `gone`: a 404 from anything else (a wrong base URL, a proxy)
+//! stops the run, as does Slack being unreachable.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -95,9 +97,36 @@ fn listed(body: &[u8], id: &str) -> Option<Seen> {
 async fn read(client: &Client, id: &str) -> Result<Read, Error> {
     match client.get(&format!("/Users/{id}")).await {
         Ok(body) => seen_of(&body, id).map(Read::Found),
-        Err(Error::Status { status: 404, .. }) => Ok(Read::Gone),
+        Err(Error::Status {
+            status: 404,
+            scim_not_found: true,
+            ..
+        }) => Ok(Read::Gone),
         Err(e) => Err(e),
     }
+}
+
+/// Errors that say nothing about one account but about the whole run: the credentials, the URL
+/// (a 404 that is not the SCIM API's), or Slack unreachable after every retry.
+fn stops_run(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Auth { .. }
+            | Error::Status {
+                status: 404,
+                scim_not_found: false,
+                ..
+            }
+            | Error::RetriesExhausted { .. }
+            | Error::RateLimited { .. }
+    )
+}
+
+fn is_bot(seen: &Seen) -> bool {
+    seen.emails
+        .first()
+        .and_then(|e| crate::model::Email::parse(e))
+        .is_some_and(|e| e.is_slack_bot())
 }
 
 fn changed(expected: &crate::plan::Expected, seen: &Seen) -> Option<String> {
@@ -138,6 +167,8 @@ pub async fn preview(client: &Client, action: &Action) -> Result<Record, Error> 
         Read::Found(seen) => {
             let mut r = if !seen.active {
                 outcome(id, Outcome::AlreadyInactive, "already inactive".to_owned())
+            } else if is_bot(&seen) {
+                outcome(id, Outcome::Refused, BOT.to_owned())
             } else if let Some(why) = changed(&action.expected, &seen) {
                 outcome(id, Outcome::ChangedSincePlan, why)
             } else {
@@ -152,12 +183,20 @@ pub async fn preview(client: &Client, action: &Action) -> Result<Record, Error> 
     })
 }
 
+const BOT: &str = "a Slack bot (@slack-bots.com): bots are never deactivated; nothing sent";
+
 /// What stops the whole run.
 #[derive(Debug, thiserror::Error)]
 pub enum Stop {
-    /// 401/403 from Slack.
-    #[error(transparent)]
-    Remote(#[from] Error),
+    /// 401/403, a 404 that is not the SCIM API's, or Slack unreachable.
+    #[error("{error}")]
+    Remote {
+        /// What happened.
+        error: Error,
+        /// A PATCH of this action was accepted or may have landed (else none was sent, or it
+        /// was refused).
+        may_have_landed: bool,
+    },
     /// The journal cannot be written: no PATCH may be sent unrecorded.
     #[error(transparent)]
     Journal(#[from] journal::Error),
@@ -183,7 +222,12 @@ pub async fn execute(
                 "no longer exists (404)".to_owned(),
             ));
         }
-        Err(e @ Error::Auth { .. }) => return Err(e.into()),
+        Err(error) if stops_run(&error) => {
+            return Err(Stop::Remote {
+                error,
+                may_have_landed: false,
+            });
+        }
         Err(e) => {
             return Ok(outcome(
                 id,
@@ -203,18 +247,8 @@ pub async fn execute(
         ));
     }
     // Bots are never deactivated, even when a plan (edited by hand) names one.
-    if before
-        .emails
-        .first()
-        .and_then(|e| crate::model::Email::parse(e))
-        .is_some_and(|e| e.is_slack_bot())
-    {
-        let r = outcome(
-            id,
-            Outcome::Refused,
-            "a Slack bot (@slack-bots.com): bots are never deactivated; nothing sent".to_owned(),
-        );
-        return Ok(done(r, &before));
+    if is_bot(&before) {
+        return Ok(done(outcome(id, Outcome::Refused, BOT.to_owned()), &before));
     }
     if let Some(why) = changed(&action.expected, &before) {
         return Ok(done(outcome(id, Outcome::ChangedSincePlan, why), &before));
@@ -228,6 +262,12 @@ pub async fn execute(
     let policy = *client.policy();
     let mut jitter = Jitter::new(id.bytes().map(u64::from).sum());
     let (mut patches, mut failures, mut limited) = (0u32, 0u32, 0u32);
+    // Every PATCH sent again follows a re-read that showed the account still active (or a 429,
+    // which is not applied): until a PATCH fails in some other way, nothing has landed.
+    let stop = |failures: u32, error: Error| Stop::Remote {
+        error,
+        may_have_landed: failures > 0,
+    };
     loop {
         patches += 1;
         let failure = match client
@@ -254,8 +294,13 @@ pub async fn execute(
                     }
                     continue;
                 }
-                Class::Auth => return Err(client.refusal("PATCH", &path, status, &answer).into()),
-                Class::Fatal if status == 404 => {
+                Class::Auth => {
+                    return Err(stop(
+                        failures,
+                        client.refusal("PATCH", &path, status, &answer),
+                    ));
+                }
+                Class::Fatal if status == 404 && crate::remote::is_scim_not_found(&answer) => {
                     let mut r = outcome(
                         id,
                         Outcome::Gone,
@@ -267,8 +312,8 @@ pub async fn execute(
                 }
                 Class::Fatal => {
                     let refusal = client.refusal("PATCH", &path, status, &answer);
-                    if matches!(refusal, Error::Auth { .. }) {
-                        return Err(refusal.into());
+                    if stops_run(&refusal) {
+                        return Err(stop(failures, refusal));
                     }
                     let text = slack_error(&answer);
                     let mut r = outcome(id, Outcome::Refused, format!("Slack refused: {text}"));
@@ -299,8 +344,20 @@ pub async fn execute(
                 r.patches = Some(patches);
                 return Ok(done(r, &before));
             }
-            Err(e @ Error::Auth { .. }) => return Err(e.into()),
-            Ok(Read::Found(_)) | Err(_) => {}
+            Ok(Read::Found(_)) => {}
+            Err(e @ Error::Auth { .. }) => return Err(stop(failures, e)),
+            Err(e) => {
+                // Not known either way: never send it again blind. A re-run re-reads it first.
+                let mut r = outcome(
+                    id,
+                    Outcome::Unconfirmed,
+                    format!(
+                        "the PATCH failed ({failure}) and the re-read failed too ({e}): it may have landed"
+                    ),
+                );
+                r.patches = Some(patches);
+                return Ok(done(r, &before));
+            }
         }
         if failures > policy.max_retries {
             let mut r = outcome(
@@ -339,7 +396,12 @@ pub async fn execute(
                 r.patches = Some(patches);
                 return Ok(done(r, &before));
             }
-            Err(e @ Error::Auth { .. }) => return Err(e.into()),
+            Err(error @ Error::Auth { .. }) => {
+                return Err(Stop::Remote {
+                    error,
+                    may_have_landed: true,
+                });
+            }
             Err(e) => tracing::warn!("re-reading {id}: {e}"),
         }
         if started.elapsed() + wait > confirm.timeout {

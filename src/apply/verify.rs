@@ -111,7 +111,11 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
                             },
                         }
                     }
-                    Err(crate::remote::Error::Status { status: 404, .. }) => Check {
+                    Err(crate::remote::Error::Status {
+                        status: 404,
+                        scim_not_found: true,
+                        ..
+                    }) => Check {
                         target: id.clone(),
                         slack_user_id: None,
                         email: None,

@@ -55,7 +55,7 @@ pub enum Error {
         hint: &'static str,
     },
     /// Any other non-success status that is not retried.
-    #[error("{service} answered HTTP {status} {detail} on {method} {path}")]
+    #[error("{service} answered HTTP {status} {detail} on {method} {path}{}", not_scim_hint(*.status, *.scim_not_found))]
     Status {
         /// "Slack SCIM" or "JumpCloud".
         service: &'static str,
@@ -67,6 +67,9 @@ pub enum Error {
         detail: String,
         /// The path requested.
         path: String,
+        /// The body is a SCIM error saying the resource does not exist (see
+        /// [`is_scim_not_found`]): only then does a 404 mean an account is gone.
+        scim_not_found: bool,
     },
     /// Retries used up on 5xx or transport errors.
     #[error("{service}: GET {path} failed after {attempts} attempts: {last}")]
@@ -234,6 +237,35 @@ pub struct Client {
     auth_hint: &'static str,
     /// Counters.
     pub stats: Arc<Stats>,
+}
+
+/// What an error adds when a 404 did not come from the SCIM API itself.
+fn not_scim_hint(status: u16, scim_not_found: bool) -> &'static str {
+    if status == 404 && !scim_not_found {
+        "; not a SCIM error: is the URL the SCIM base (…/scim/v1 or …/scim/v2)?"
+    } else {
+        ""
+    }
+}
+
+/// Whether a 404's body is the SCIM server's own "no such resource": a SCIM error (v1's `Errors`
+/// object, or v2's error schema) that is not about the endpoint (`bad_endpoint`,
+/// `method_not_allowed`). A 404 from anything else (a wrong base URL, a proxy, a web server's
+/// page) must never mark an account gone.
+pub fn is_scim_not_found(body: &[u8]) -> bool {
+    const V2_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    let scim = v.get("Errors").is_some_and(serde_json::Value::is_object)
+        || v.get("schemas")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|s| s.iter().any(|x| x == V2_ERROR));
+    let detail = v
+        .pointer("/Errors/description")
+        .or_else(|| v.get("detail"))
+        .and_then(serde_json::Value::as_str);
+    scim && !matches!(detail, Some("bad_endpoint" | "method_not_allowed"))
 }
 
 fn body_detail(body: &[u8]) -> String {
@@ -455,6 +487,7 @@ impl Client {
                 status,
                 detail,
                 path: path.to_owned(),
+                scim_not_found: status == 404 && is_scim_not_found(body),
             }
         }
     }
@@ -603,6 +636,29 @@ where
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn only_a_scim_error_404_says_a_resource_is_missing() {
+        // Slack's two shapes, and a generic SCIM 2.0 server's.
+        assert!(is_scim_not_found(
+            br#"{"Errors":{"description":"no_such_user","code":404}}"#
+        ));
+        assert!(is_scim_not_found(
+            br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"no_such_user","status":404}"#
+        ));
+        assert!(is_scim_not_found(
+            br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","detail":"Resource 2819c223 not found"}"#
+        ));
+        // A wrong endpoint, a proxy's or web server's page, an empty body: not about the user.
+        assert!(!is_scim_not_found(
+            br#"{"Errors":{"description":"bad_endpoint","code":404}}"#
+        ));
+        assert!(!is_scim_not_found(
+            b"<html><body>404 Not Found</body></html>"
+        ));
+        assert!(!is_scim_not_found(br#"{"message":"Not Found"}"#));
+        assert!(!is_scim_not_found(b""));
+    }
 
     /// Jobs that sleep `ms[i]` and return `i`, counting how many run at once and how many began.
     fn jobs(

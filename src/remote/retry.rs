@@ -64,7 +64,9 @@ pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> 
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        // Too large for a Duration (`1e20`): as good as forever; the caller caps every wait.
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
     let delta = when.duration_since(now);
@@ -143,6 +145,15 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        // Beyond u64 seconds, or beyond what a Duration holds: no panic, and capped on use.
+        for huge in ["99999999999999999999", "1e20", "1e300"] {
+            let wait = parse_retry_after(huge, now);
+            assert_eq!(wait, Some(Duration::MAX), "{huge}");
+            let p = RetryPolicy::default();
+            assert_eq!(rate_limit_wait(&p, wait, 1, 0.5), p.max_retry_after);
+        }
+        assert_eq!(parse_retry_after("1e999", now), None);
+        assert_eq!(parse_retry_after("NaN", now), None);
     }
 
     #[test]

@@ -302,6 +302,32 @@ fn skips_by_rule_and_refusals() {
         owner["expected"]["emails"] = serde_json::json!(["uma.rao@northwind.example"]);
         actions.extend([gone, inactive, bot, owner]);
     });
+    // The dry run says what --yes will do, the bot's refusal included.
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &["--format", "json", "--max-changes", "20"],
+    );
+    let preview: BTreeMap<String, String> = r.json()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let id = a["slack_user_id"].as_str().unwrap().to_owned();
+            (
+                id,
+                a["outcome"]
+                    .as_str()
+                    .unwrap_or("would-deactivate")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(preview["B0NW0000001"], "refused", "{r:?}");
+    assert_eq!(preview["W0NW9999999"], "gone");
+    assert_eq!(preview["W0NW0000001"], "would-deactivate");
+    assert_eq!(emu.total_patches(), 0);
     let r = apply(
         &emu,
         "v2",
@@ -574,4 +600,157 @@ fn each_action_reads_its_account_once_and_confirms_through_the_listing() {
             .count();
         assert_eq!(listed, TARGETS.len(), "{version}: {log:#?}");
     }
+}
+
+/// The last outcome of each account in a journal, and every outcome word it holds.
+fn journal_outcomes(path: &Path) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut last = BTreeMap::new();
+    let mut all = Vec::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        if let (Some(id), Some(o)) = (r["slack_user_id"].as_str(), r["outcome"].as_str()) {
+            last.insert(id.to_owned(), o.to_owned());
+            all.push(o.to_owned());
+        }
+    }
+    (last, all)
+}
+
+#[test]
+fn a_404_that_is_not_scims_stops_the_run_and_marks_no_one_gone() {
+    let emu = emulator(Faults::default());
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("plan.json.journal.jsonl");
+    // A mistyped base URL: the server answers 404 `bad_endpoint` for every path under it.
+    let wrong = emu.base_url("v2").replace("/scim/v2", "/proxy/scim/v2");
+    let args = [
+        "apply",
+        arg(&plan),
+        "--slack-url",
+        &wrong,
+        "--max-changes",
+        "10",
+    ];
+    let dry = run_env(None, &args, &[TOKEN]);
+    assert_eq!(dry.code, 2, "{dry:?}");
+    assert!(dry.stderr.contains("not a SCIM error"), "{dry:?}");
+    let r = run_env(None, &[&args[..], &["--yes"]].concat(), &[TOKEN]);
+    assert_eq!(r.code, 2, "nothing was written: {r:?}");
+    assert!(r.stderr.contains("is the URL the SCIM base"), "{r:?}");
+    assert_eq!(emu.total_patches(), 0);
+    let (_, all) = journal_outcomes(&journal);
+    assert_eq!(all, vec!["not-attempted"; 7], "no account is recorded gone");
+    // The right URL, the same journal: every target is deactivated.
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+    // A journal that holds outcomes against one endpoint is never used for another.
+    let r = run_env(None, &[&args[..], &["--yes"]].concat(), &[TOKEN]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("records a run against"), "{r:?}");
+}
+
+#[test]
+fn a_patch_whose_answer_and_rereads_are_lost_is_unconfirmed_and_never_resent() {
+    // The PATCH lands, its answer is a 502, and every read after it a 503.
+    let emu = emulator(Faults {
+        lost_write_then_outage: true,
+        ..Faults::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    edit_plan(&plan, |p| p["actions"].as_array_mut().unwrap().truncate(1));
+    let id = TARGETS[0];
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &["--yes", "--max-retries", "1", "--format", "json"],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    let action = &r.json()["actions"][0];
+    assert_eq!(action["outcome"], "unconfirmed", "{r:?}");
+    assert!(
+        action["message"]
+            .as_str()
+            .unwrap()
+            .contains("re-read failed too"),
+        "{r:?}"
+    );
+    assert_eq!(emu.patch_count(id), 1, "no second PATCH without a re-read");
+    assert_eq!(emu.user(id).unwrap()["active"], false, "it had landed");
+    // Once Slack answers again, a re-run reads it first and sends nothing.
+    emu.set_faults(Faults::default());
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["actions"][0]["outcome"], "already-inactive");
+    assert_eq!(emu.patch_count(id), 1);
+}
+
+#[test]
+fn a_token_that_cannot_write_stops_at_the_first_patch_and_changes_no_one() {
+    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    config.read_only_token = Some("xoxp-read-only".to_owned());
+    let emu = SlackEmulator::start(config);
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("plan.json.journal.jsonl");
+    let url = emu.base_url("v1");
+    let args = [
+        "apply",
+        arg(&plan),
+        "--slack-url",
+        &url,
+        "--max-changes",
+        "10",
+        "--yes",
+    ];
+    let r = run_env(None, &args, &[("SLACK_SCIM_TOKEN", "xoxp-read-only")]);
+    assert_eq!(r.code, 2, "a refused PATCH writes nothing: {r:?}");
+    assert!(r.stderr.contains("permission_denied"), "{r:?}");
+    assert_eq!(emu.total_patches(), 0);
+    assert_only(&emu, &before, &[], 0);
+    let (last, _) = journal_outcomes(&journal);
+    assert_eq!(last[TARGETS[0]], "failed", "refused, not unconfirmed");
+    for id in &TARGETS[1..] {
+        assert_eq!(last[*id], "not-attempted");
+    }
+    // With a token that can write, the same journal resumes and does them all.
+    let r = run_env(None, &args, &[TOKEN]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+}
+
+#[test]
+fn slack_unreachable_is_exit_2_and_nothing_final() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    // A port with nobody listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/scim/v2");
+    let r = run_env(
+        None,
+        &[
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            &url,
+            "--max-changes",
+            "10",
+            "--max-retries",
+            "1",
+            "--yes",
+        ],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let (_, all) = journal_outcomes(&tmp.path().join("plan.json.journal.jsonl"));
+    assert_eq!(all, vec!["not-attempted"; 7]);
 }

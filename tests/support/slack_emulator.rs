@@ -50,6 +50,9 @@ pub(crate) struct Faults {
     /// When a write draws a 5xx or a drop, apply it first: the change lands but the answer is
     /// lost, as when a proxy times out after the backend committed.
     pub(crate) write_lands_on_fault: bool,
+    /// Every write lands but is answered 502, and from the first one on every read is answered
+    /// 503: the backend committed, then the gateway in front of it went down.
+    pub(crate) lost_write_then_outage: bool,
 }
 
 /// One token bucket: `per_min` tokens a minute, holding at most `burst`.
@@ -128,6 +131,9 @@ impl RateLimits {
 pub(crate) struct SlackConfig {
     /// The one token accepted as `Authorization: Bearer <token>`.
     pub(crate) token: String,
+    /// A token accepted for reads only: writes with it are answered 403 `permission_denied`
+    /// (a token without the `admin` scope's write rights).
+    pub(crate) read_only_token: Option<String>,
     /// v2-shaped User resources (v1-shaped ones are converted on start).
     pub(crate) users: Vec<Value>,
     /// v2-shaped Group resources.
@@ -151,6 +157,7 @@ impl Default for SlackConfig {
     fn default() -> Self {
         Self {
             token: "xoxp-emulator".to_owned(),
+            read_only_token: None,
             users: Vec::new(),
             groups: Vec::new(),
             primary_owner_id: None,

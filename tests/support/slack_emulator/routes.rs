@@ -168,6 +168,19 @@ async fn answer(
     route: &Route<'_>,
     faults: &Faults,
 ) -> Outcome {
+    if faults.lost_write_then_outage {
+        if route.is_write() {
+            let response = serve(shared, req, version, route, faults).await;
+            if response.status().is_success() {
+                lock(shared).outage = true;
+                return fault_outcome(Fault::Status(StatusCode::BAD_GATEWAY), version);
+            }
+            return Outcome::Respond(response);
+        }
+        if lock(shared).outage {
+            return fault_outcome(Fault::Status(StatusCode::SERVICE_UNAVAILABLE), version);
+        }
+    }
     let fault = roll_fault(&mut lock(shared));
     let lands = route.is_write() && faults.write_lands_on_fault;
     if let Some(fault) = fault
@@ -229,7 +242,7 @@ async fn serve(
 ) -> Response {
     {
         let mut st = lock(shared);
-        if let Some(refusal) = check_auth(&st, req, version) {
+        if let Some(refusal) = check_auth(&st, req, version, route.is_write()) {
             return refusal;
         }
         if st.take_forced_429() {
@@ -258,16 +271,19 @@ async fn serve(
 }
 
 /// The refusal of a request without the right Bearer token. Slack's quirk: v1 answers 401, v2
-/// answers 400 `unsupported_version` in a v1-style body.
-fn check_auth(st: &State, req: &Req, version: Version) -> Option<Response> {
+/// answers 400 `unsupported_version` in a v1-style body. A read-only token may read; a write
+/// with it is answered 403 `permission_denied`.
+fn check_auth(st: &State, req: &Req, version: Version, write: bool) -> Option<Response> {
     let header = req.header("authorization");
-    let ok = header
+    let token = header
         .and_then(|h| h.split_once(' '))
-        .is_some_and(|(scheme, token)| {
-            scheme.eq_ignore_ascii_case("bearer") && token.trim() == st.token
-        });
-    if ok {
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if token == Some(st.token.as_str()) {
         return None;
+    }
+    if token.is_some() && token == st.read_only_token.as_deref() {
+        return write.then(|| error(version, StatusCode::FORBIDDEN, "permission_denied"));
     }
     Some(match version {
         Version::V2 => error(Version::V1, StatusCode::BAD_REQUEST, "unsupported_version"),

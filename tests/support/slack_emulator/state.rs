@@ -159,6 +159,9 @@ pub(super) struct Stats {
 /// Everything mutable.
 pub(super) struct State {
     pub(super) token: String,
+    pub(super) read_only_token: Option<String>,
+    /// Set by the first write under `Faults::lost_write_then_outage`.
+    pub(super) outage: bool,
     pub(super) users: BTreeMap<String, UserRec>,
     pub(super) groups: BTreeMap<String, Value>,
     pub(super) primary_owner: Option<String>,
@@ -211,6 +214,8 @@ impl State {
         };
         let mut state = Self {
             token: config.token,
+            read_only_token: config.read_only_token,
+            outage: false,
             users,
             groups,
             primary_owner: config.primary_owner_id,
