@@ -369,6 +369,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         if let Err(e) = guards(&plan, &args.plan, args, configured_max) {
             tracing::warn!("with --yes this plan would be refused: {e}");
         }
+        runtime.block_on(crate::remote::slack::check_base(&client))?;
         for action in &plan.actions {
             records.push(runtime.block_on(run::preview(&client, action))?);
         }
@@ -389,7 +390,11 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         })?,
         first_wait: Duration::from_millis(250),
     };
-    let mut stopped: Option<crate::remote::Error> = None;
+    // Nothing about an account is trusted before the URL has answered as a SCIM API; if it
+    // does not, the plan is journaled not-attempted like after a 401.
+    let mut stopped: Option<crate::remote::Error> = runtime
+        .block_on(crate::remote::slack::check_base(&client))
+        .err();
     // Whether this run may have changed anyone: if not, a stop means it could not run (exit 2).
     let mut wrote = false;
     for action in &plan.actions {
@@ -419,10 +424,13 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
             confirm,
             &mut journal,
         )) {
-            Ok(r) => {
-                wrote |= matches!(r.outcome, Some(Outcome::Deactivated | Outcome::Unconfirmed));
-                journal.append(&r)?;
-                records.push(r);
+            Ok(run::Executed {
+                record,
+                may_have_landed,
+            }) => {
+                wrote |= may_have_landed;
+                journal.append(&record)?;
+                records.push(record);
             }
             Err(run::Stop::Journal(e)) => return Err(e.into()),
             Err(run::Stop::Remote {
@@ -439,7 +447,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
                 } else {
                     Outcome::NotAttempted
                 };
-                wrote |= outcome == Outcome::Unconfirmed;
+                wrote |= may_have_landed;
                 r.outcome = Some(outcome);
                 r.message = Some(format!("stopped: {e}"));
                 journal.append(&r)?;

@@ -107,7 +107,8 @@ async fn read(client: &Client, id: &str) -> Result<Read, Error> {
 }
 
 /// Errors that say nothing about one account but about the whole run: the credentials, the URL
-/// (a 404 that is not the SCIM API's), or Slack unreachable after every retry.
+/// (a 404 that is not the SCIM API's), Slack unreachable (no answer at all after every retry) or
+/// rate-limiting us without end. A 5xx on one account's read is that account's `failed`.
 fn stops_run(e: &Error) -> bool {
     matches!(
         e,
@@ -117,7 +118,10 @@ fn stops_run(e: &Error) -> bool {
                 scim_not_found: false,
                 ..
             }
-            | Error::RetriesExhausted { .. }
+            | Error::RetriesExhausted {
+                no_answer: true,
+                ..
+            }
             | Error::RateLimited { .. }
     )
 }
@@ -185,6 +189,31 @@ pub async fn preview(client: &Client, action: &Action) -> Result<Record, Error> 
 
 const BOT: &str = "a Slack bot (@slack-bots.com): bots are never deactivated; nothing sent";
 
+/// How an action ended, and whether it may have changed the account (a PATCH accepted, or one
+/// whose answer was lost), which decides whether a stopped run changed anyone.
+#[derive(Debug)]
+pub struct Executed {
+    /// The outcome record.
+    pub record: Record,
+    /// A PATCH was accepted or may have landed.
+    pub may_have_landed: bool,
+}
+
+/// What the PATCHes of one action have done so far.
+#[derive(Default)]
+struct Sent {
+    /// A PATCH was answered 2xx.
+    accepted: bool,
+    /// PATCHes whose answer was a 5xx or was lost: each may have landed.
+    failures: u32,
+}
+
+impl Sent {
+    fn may_have_landed(&self) -> bool {
+        self.accepted || self.failures > 0
+    }
+}
+
 /// What stops the whole run.
 #[derive(Debug, thiserror::Error)]
 pub enum Stop {
@@ -210,6 +239,28 @@ pub async fn execute(
     action: &Action,
     confirm: Confirm,
     journal: &mut Journal,
+) -> Result<Executed, Stop> {
+    let mut sent = Sent::default();
+    match run_action(client, version, action, confirm, journal, &mut sent).await {
+        Ok(record) => Ok(Executed {
+            record,
+            may_have_landed: sent.may_have_landed(),
+        }),
+        Err(Stop::Remote { error, .. }) => Err(Stop::Remote {
+            error,
+            may_have_landed: sent.may_have_landed(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+async fn run_action(
+    client: &Client,
+    version: ScimVersion,
+    action: &Action,
+    confirm: Confirm,
+    journal: &mut Journal,
+    sent: &mut Sent,
 ) -> Result<Record, Stop> {
     let id = action.slack_user_id.as_str();
     let path = format!("/Users/{id}");
@@ -261,12 +312,11 @@ pub async fn execute(
     let body = deactivate_body(version);
     let policy = *client.policy();
     let mut jitter = Jitter::new(id.bytes().map(u64::from).sum());
-    let (mut patches, mut failures, mut limited) = (0u32, 0u32, 0u32);
-    // Every PATCH sent again follows a re-read that showed the account still active (or a 429,
-    // which is not applied): until a PATCH fails in some other way, nothing has landed.
-    let stop = |failures: u32, error: Error| Stop::Remote {
+    let (mut patches, mut limited) = (0u32, 0u32);
+    // `execute` fills in `may_have_landed` from `sent`.
+    let stop = |error: Error| Stop::Remote {
         error,
-        may_have_landed: failures > 0,
+        may_have_landed: false,
     };
     loop {
         patches += 1;
@@ -279,7 +329,10 @@ pub async fn execute(
                 body: answer,
                 ..
             } => match retry::classify(status) {
-                Class::Success => break,
+                Class::Success => {
+                    sent.accepted = true;
+                    break;
+                }
                 Class::RateLimited => {
                     limited += 1;
                     if limited > policy.max_429 {
@@ -294,12 +347,7 @@ pub async fn execute(
                     }
                     continue;
                 }
-                Class::Auth => {
-                    return Err(stop(
-                        failures,
-                        client.refusal("PATCH", &path, status, &answer),
-                    ));
-                }
+                Class::Auth => return Err(stop(client.refusal("PATCH", &path, status, &answer))),
                 Class::Fatal if status == 404 && crate::remote::is_scim_not_found(&answer) => {
                     let mut r = outcome(
                         id,
@@ -312,8 +360,12 @@ pub async fn execute(
                 }
                 Class::Fatal => {
                     let refusal = client.refusal("PATCH", &path, status, &answer);
-                    if stops_run(&refusal) {
-                        return Err(stop(failures, refusal));
+                    // Only the SCIM API's own error about this account is a refusal (final); a
+                    // proxy's page or an endpoint error would be the same for every account.
+                    let scim = crate::remote::scim_error_detail(&answer)
+                        .is_some_and(|d| !crate::remote::is_endpoint_error(&d));
+                    if stops_run(&refusal) || !scim {
+                        return Err(stop(refusal));
                     }
                     let text = slack_error(&answer);
                     let mut r = outcome(id, Outcome::Refused, format!("Slack refused: {text}"));
@@ -327,7 +379,8 @@ pub async fn execute(
             Attempt::Transport(message) => message,
         };
         // The PATCH may or may not have landed: look before sending another.
-        failures += 1;
+        sent.failures += 1;
+        let failures = sent.failures;
         match read(client, id).await {
             Ok(Read::Found(seen)) if !seen.active => {
                 let mut r = outcome(
@@ -345,7 +398,7 @@ pub async fn execute(
                 return Ok(done(r, &before));
             }
             Ok(Read::Found(_)) => {}
-            Err(e @ Error::Auth { .. }) => return Err(stop(failures, e)),
+            Err(e @ Error::Auth { .. }) => return Err(stop(e)),
             Err(e) => {
                 // Not known either way: never send it again blind. A re-run re-reads it first.
                 let mut r = outcome(
@@ -396,12 +449,7 @@ pub async fn execute(
                 r.patches = Some(patches);
                 return Ok(done(r, &before));
             }
-            Err(error @ Error::Auth { .. }) => {
-                return Err(Stop::Remote {
-                    error,
-                    may_have_landed: true,
-                });
-            }
+            Err(e @ Error::Auth { .. }) => return Err(stop(e)),
             Err(e) => tracing::warn!("re-reading {id}: {e}"),
         }
         if started.elapsed() + wait > confirm.timeout {

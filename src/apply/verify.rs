@@ -92,6 +92,7 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
+    runtime.block_on(crate::remote::slack::check_base(&client))?;
     let mut checks = Vec::new();
     match targets {
         Targets::Ids(ids) => {

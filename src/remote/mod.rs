@@ -82,6 +82,9 @@ pub enum Error {
         attempts: u32,
         /// The last failure.
         last: String,
+        /// The last attempt got no HTTP answer at all (refused, reset, timed out): the service
+        /// is unreachable, not just failing on this path.
+        no_answer: bool,
     },
     /// Too many 429 answers for one request.
     #[error("{service}: GET {path} still rate-limited after {count} 429 answers")]
@@ -124,6 +127,18 @@ pub enum Error {
         /// The loader's account.
         #[source]
         source: Box<crate::source::Error>,
+    },
+    /// The base URL does not answer as a SCIM API.
+    #[error(
+        "{url} does not answer as a SCIM API: GET {path} {problem}; pass the SCIM base URL (Slack: https://api.slack.com/scim/v1 or …/scim/v2)"
+    )]
+    NotScim {
+        /// The base URL.
+        url: String,
+        /// The path read.
+        path: String,
+        /// What came back.
+        problem: String,
     },
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTP client")]
@@ -248,24 +263,40 @@ fn not_scim_hint(status: u16, scim_not_found: bool) -> &'static str {
     }
 }
 
-/// Whether a 404's body is the SCIM server's own "no such resource": a SCIM error (v1's `Errors`
-/// object, or v2's error schema) that is not about the endpoint (`bad_endpoint`,
-/// `method_not_allowed`). A 404 from anything else (a wrong base URL, a proxy, a web server's
-/// page) must never mark an account gone.
-pub fn is_scim_not_found(body: &[u8]) -> bool {
+/// The error text of a SCIM error body (v1's `Errors` object, or v2's error schema); `None` when
+/// the body is not one (a proxy's or web server's page, an empty body).
+pub fn scim_error_detail(body: &[u8]) -> Option<String> {
     const V2_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return false;
-    };
+    let v = serde_json::from_slice::<serde_json::Value>(body).ok()?;
     let scim = v.get("Errors").is_some_and(serde_json::Value::is_object)
         || v.get("schemas")
             .and_then(serde_json::Value::as_array)
             .is_some_and(|s| s.iter().any(|x| x == V2_ERROR));
-    let detail = v
-        .pointer("/Errors/description")
-        .or_else(|| v.get("detail"))
-        .and_then(serde_json::Value::as_str);
-    scim && !matches!(detail, Some("bad_endpoint" | "method_not_allowed"))
+    scim.then(|| {
+        v.pointer("/Errors/description")
+            .or_else(|| v.get("detail"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    })
+}
+
+/// Whether a SCIM error is about the request's endpoint or method (Slack's `bad_endpoint`,
+/// `method_not_allowed`, perhaps with more words after), not about a resource.
+pub fn is_endpoint_error(detail: &str) -> bool {
+    let first = detail
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or_default();
+    matches!(first, "bad_endpoint" | "method_not_allowed")
+}
+
+/// Whether a 404's body is the SCIM server's own "no such resource": a SCIM error that is not
+/// about the endpoint. A 404 from anything else (a wrong base URL, a proxy, a web server's page)
+/// must never mark an account gone. (A generic SCIM server answers a wrong path with an ordinary
+/// SCIM error: `apply` and `verify` first prove the base URL with a listing read.)
+pub fn is_scim_not_found(body: &[u8]) -> bool {
+    scim_error_detail(body).is_some_and(|d| !is_endpoint_error(&d))
 }
 
 fn body_detail(body: &[u8]) -> String {
@@ -395,6 +426,11 @@ impl Client {
         &self.policy
     }
 
+    /// The base URL.
+    pub fn base(&self) -> &BaseUrl {
+        &self.base
+    }
+
     /// Sends one request (no retry), after waiting for the write limiter, or the read limiter
     /// (and, for a single resource, the single-read limiter too).
     pub async fn send_once(
@@ -498,6 +534,7 @@ impl Client {
         let mut failures = 0u32;
         let mut limited = 0u32;
         loop {
+            let mut no_answer = false;
             let failure = match self.send_once(reqwest::Method::GET, path, None).await {
                 Attempt::Answer { status, body, .. } => match retry::classify(status) {
                     Class::Success => return Ok(body),
@@ -518,7 +555,10 @@ impl Client {
                         return Err(self.refusal("GET", path, status, &body));
                     }
                 },
-                Attempt::Transport(message) => message,
+                Attempt::Transport(message) => {
+                    no_answer = true;
+                    message
+                }
             };
             failures += 1;
             if failures > self.policy.max_retries {
@@ -527,6 +567,7 @@ impl Client {
                     path: path.to_owned(),
                     attempts: failures,
                     last: failure,
+                    no_answer,
                 });
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -652,6 +693,9 @@ mod tests {
         // A wrong endpoint, a proxy's or web server's page, an empty body: not about the user.
         assert!(!is_scim_not_found(
             br#"{"Errors":{"description":"bad_endpoint","code":404}}"#
+        ));
+        assert!(!is_scim_not_found(
+            br#"{"Errors":{"description":"bad_endpoint (no such route)","code":404}}"#
         ));
         assert!(!is_scim_not_found(
             b"<html><body>404 Not Found</body></html>"

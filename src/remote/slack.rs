@@ -406,6 +406,39 @@ pub struct SlackCounts {
     pub groups: Option<u64>,
 }
 
+/// Proves that the client's base URL is a SCIM API before any answer about one account is
+/// trusted: a one-account listing read must come back as a `ListResponse`. Without it, a generic
+/// SCIM server answering a mistyped base path with an ordinary SCIM 404 would make every account
+/// look gone. Auth and network errors are returned as they are.
+pub async fn check_base(client: &Client) -> Result<(), Error> {
+    const PATH: &str = "/Users?startIndex=1&count=1";
+    let not_scim = |problem: String| Error::NotScim {
+        url: client.base().as_str().to_owned(),
+        path: PATH.to_owned(),
+        problem,
+    };
+    let body = match client.get(PATH).await {
+        Ok(body) => body,
+        Err(Error::Status { status, detail, .. }) => {
+            return Err(not_scim(format!("answered HTTP {status} {detail}")));
+        }
+        Err(e) => return Err(e),
+    };
+    let listing = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .is_some_and(|v| {
+            v.get("Resources").is_some_and(serde_json::Value::is_array)
+                || v.get("totalResults").is_some_and(serde_json::Value::is_u64)
+        });
+    if listing {
+        Ok(())
+    } else {
+        Err(not_scim(
+            "answered 200, but not with a SCIM ListResponse".to_owned(),
+        ))
+    }
+}
+
 /// Fetches `/Users` (and `/Groups`) into `snapshot` as `users/start-NNNNNNN.json` and
 /// `groups/start-NNNNNNN.json`.
 pub async fn fetch(

@@ -635,10 +635,13 @@ fn a_404_that_is_not_scims_stops_the_run_and_marks_no_one_gone() {
     ];
     let dry = run_env(None, &args, &[TOKEN]);
     assert_eq!(dry.code, 2, "{dry:?}");
-    assert!(dry.stderr.contains("not a SCIM error"), "{dry:?}");
+    assert!(
+        dry.stderr.contains("does not answer as a SCIM API"),
+        "{dry:?}"
+    );
     let r = run_env(None, &[&args[..], &["--yes"]].concat(), &[TOKEN]);
     assert_eq!(r.code, 2, "nothing was written: {r:?}");
-    assert!(r.stderr.contains("is the URL the SCIM base"), "{r:?}");
+    assert!(r.stderr.contains("pass the SCIM base URL"), "{r:?}");
     assert_eq!(emu.total_patches(), 0);
     let (_, all) = journal_outcomes(&journal);
     assert_eq!(all, vec!["not-attempted"; 7], "no account is recorded gone");
@@ -753,4 +756,38 @@ fn slack_unreachable_is_exit_2_and_nothing_final() {
     assert_eq!(r.code, 2, "{r:?}");
     let (_, all) = journal_outcomes(&tmp.path().join("plan.json.journal.jsonl"));
     assert_eq!(all, vec!["not-attempted"; 7]);
+}
+
+#[test]
+fn one_account_that_cannot_be_read_fails_alone() {
+    let broken = TARGETS[0];
+    let emu = emulator(Faults {
+        broken_user: Some(broken.to_owned()),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &["--yes", "--max-retries", "1", "--format", "json"],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_eq!(r.json()["actions"][0]["outcome"], "failed", "{r:?}");
+    assert_eq!(
+        r.json()["summary"]["deactivated"],
+        6,
+        "the others go on: {r:?}"
+    );
+    let after = active_map(&emu);
+    assert!(after[broken]);
+    assert_eq!(emu.total_patches(), 6);
+    assert_only(
+        &emu,
+        &before.into_iter().filter(|(id, _)| id != broken).collect(),
+        &TARGETS[1..],
+        1,
+    );
 }

@@ -248,3 +248,65 @@ fn fetch_and_audit_a_seeded_scim2_server() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("HTTP 401"), "{r:?}");
 }
+
+#[test]
+fn a_mistyped_base_path_on_a_generic_scim_server_is_refused_before_anything_is_judged() {
+    // scim2-server answers a path it does not serve with an ordinary SCIM 404, the same shape as
+    // "no such user": the base URL is proved with a listing read first.
+    let token = "peer-token";
+    let peer = Peer::start(token);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            "fixtures/demo/jumpcloud",
+            "--slack",
+            "fixtures/demo/slack",
+            "--out",
+            arg(&plan),
+            "--include",
+            "unknown-active",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let env = [("SLACK_SCIM_TOKEN", token)];
+    let wrong = format!("http://127.0.0.1:{}/scim/v2", peer.port);
+    let apply = |url: &str, yes: bool| {
+        let mut args = vec![
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            url,
+            "--max-changes",
+            "10",
+            "--format",
+            "json",
+        ];
+        if yes {
+            args.push("--yes");
+        }
+        run_env(None, &args, &env)
+    };
+    for yes in [false, true] {
+        let r = apply(&wrong, yes);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("does not answer as a SCIM API"), "{r:?}");
+    }
+    let journal = std::fs::read_to_string(dir.path().join("plan.json.journal.jsonl")).unwrap();
+    assert!(!journal.contains("\"gone\""), "{journal}");
+    assert_eq!(journal.matches("not-attempted").count(), 7, "{journal}");
+    let r = run_env(
+        None,
+        &["verify", "--plan", arg(&plan), "--slack-url", &wrong],
+        &env,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    // At the right base, the server's own "User '…' not found" means gone.
+    let r = apply(&peer.base(), true);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["gone"], 7, "{r:?}");
+}

@@ -53,6 +53,8 @@ pub(crate) struct Faults {
     /// Every write lands but is answered 502, and from the first one on every read is answered
     /// 503: the backend committed, then the gateway in front of it went down.
     pub(crate) lost_write_then_outage: bool,
+    /// `GET /Users/{id}` of this account answers 500 (one broken record, not an outage).
+    pub(crate) broken_user: Option<String>,
 }
 
 /// One token bucket: `per_min` tokens a minute, holding at most `burst`.

@@ -168,6 +168,15 @@ async fn answer(
     route: &Route<'_>,
     faults: &Faults,
 ) -> Outcome {
+    if let Route::GetUser(id) = route
+        && faults.broken_user.as_deref() == Some(*id)
+    {
+        return Outcome::Respond(error(
+            version,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+        ));
+    }
     if faults.lost_write_then_outage {
         if route.is_write() {
             let response = serve(shared, req, version, route, faults).await;
