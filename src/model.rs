@@ -167,21 +167,20 @@ pub enum JcState {
     Suspended,
     /// Absent from the record.
     Unknown,
-    /// A value JumpCloud may add later, kept verbatim.
-    Other(String),
 }
 
 impl JcState {
-    /// Maps JumpCloud's value (any case) to a state.
-    pub fn parse(raw: Option<&str>) -> Self {
+    /// Maps JumpCloud's value (any case) to a state. Any other value is `Err` with it: read as
+    /// active, a `DISABLED` or `Deactivated` would hide drift.
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
         match raw.map(str::trim) {
-            None | Some("") => Self::Unknown,
+            None | Some("") => Ok(Self::Unknown),
             Some(s) if s.eq_ignore_ascii_case("activated") || s.eq_ignore_ascii_case("active") => {
-                Self::Activated
+                Ok(Self::Activated)
             }
-            Some(s) if s.eq_ignore_ascii_case("staged") => Self::Staged,
-            Some(s) if s.eq_ignore_ascii_case("suspended") => Self::Suspended,
-            Some(s) => Self::Other(s.to_owned()),
+            Some(s) if s.eq_ignore_ascii_case("staged") => Ok(Self::Staged),
+            Some(s) if s.eq_ignore_ascii_case("suspended") => Ok(Self::Suspended),
+            Some(s) => Err(s.to_owned()),
         }
     }
 }

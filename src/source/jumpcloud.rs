@@ -127,6 +127,8 @@ struct WireUser<'a> {
     // Markers of documents of another kind.
     scim_user_name: bool,
     sso_url: bool,
+    /// `"type": "user_group"`: a record of a user-groups listing.
+    group: bool,
 }
 
 impl<'de> Deserialize<'de> for WireUser<'de> {
@@ -155,9 +157,17 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
                                 b"suspended" => &mut u.suspended,
                                 b"Suspended" => &mut u.pascal_suspended,
                                 b"password_expired" => &mut u.password_expired,
-                                b"PasswordExpired" => &mut u.pascal_password_expired,
+                                // JumpCloud's own Slack attribute mapping spells it so.
+                                b"PasswordExpired" | b"passwordExpired" => {
+                                    &mut u.pascal_password_expired
+                                }
                                 b"account_locked" => &mut u.account_locked,
-                                b"AccountLocked" => &mut u.pascal_account_locked,
+                                b"AccountLocked" | b"accountLocked" => &mut u.pascal_account_locked,
+                                b"type" => {
+                                    let kind = map.next_value::<OptCow<'de>>()?.0;
+                                    u.group = kind.is_some_and(|k| k == "user_group");
+                                    continue;
+                                }
                                 other => {
                                     match other {
                                         b"userName" => u.scim_user_name = true,
@@ -211,11 +221,16 @@ impl RawUser<'_> {
             .as_deref()
             .and_then(Email::parse)
             .ok_or_else(|| bad(format!("user {id} has no email")))?;
+        let state = JcState::parse(self.state.as_deref()).map_err(|other| {
+            bad(format!(
+                "user {id} has state {other:?}, none of ACTIVATED, STAGED, SUSPENDED: its status cannot be judged"
+            ))
+        })?;
         Ok(JcUser {
             id,
             email,
             alternate_email: self.alternate_email.as_deref().and_then(Email::parse),
-            state: JcState::parse(self.state.as_deref()),
+            state,
             suspended: self.suspended.unwrap_or(false),
             password_expired: self.password_expired.unwrap_or(false),
             account_locked: self.account_locked.unwrap_or(false),
@@ -384,6 +399,8 @@ struct WireManifest {
 /// A JSON document of records, with the page's `totalCount` when it is a v1 page.
 struct Records<T> {
     total_count: Option<u64>,
+    /// A v1 page (`{totalCount, results}`), not a bare array or a CSV file.
+    paged: bool,
     items: Vec<T>,
 }
 
@@ -401,6 +418,7 @@ fn parse_json<'b, T: Deserialize<'b>>(path: &Path, bytes: &'b [u8]) -> Result<Re
     match doc {
         JcDoc::Array(items) => Ok(Records {
             total_count: None,
+            paged: false,
             items,
         }),
         JcDoc::Page {
@@ -408,6 +426,7 @@ fn parse_json<'b, T: Deserialize<'b>>(path: &Path, bytes: &'b [u8]) -> Result<Re
             results,
         } => Ok(Records {
             total_count,
+            paged: true,
             items: results,
         }),
         JcDoc::Foreign(what) => Err(wrong(path, what)),
@@ -445,6 +464,9 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
             if records.items.iter().any(|u| u.sso_url) {
                 return Err(wrong(path, "a JumpCloud applications listing"));
             }
+            if records.items.iter().any(|u| u.group) {
+                return Err(wrong(path, "a JumpCloud user-groups listing"));
+            }
             let label = if records.total_count.is_some() {
                 "results"
             } else {
@@ -461,11 +483,13 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
             }
             Ok(Records {
                 total_count: records.total_count,
+                paged: records.paged,
                 items: users,
             })
         }
         Some(_) => Ok(Records {
             total_count: None,
+            paged: false,
             items: csv_users::parse(path, bytes)?,
         }),
     }
@@ -525,14 +549,17 @@ fn load_user_pages(
     }
     let users = check_v1("systemusers", pages, |u: &JcUser| u.id.as_str(), out);
     if users.is_empty() {
-        out.notices
-            .push("the JumpCloud input holds no users".to_owned());
+        // Against an empty directory every Slack account would be unknown: never a report.
+        return Err(Error::EmptyExport {
+            path: paths.first().cloned().unwrap_or_default(),
+        });
     }
     Ok(users)
 }
 
-/// Checks a v1 page set against `totalCount` and drops repeated ids (keeping the last).
-fn check_v1<T>(
+/// Checks a v1 page set against `totalCount` and drops repeated ids (keeping the last, as the
+/// reference says; repeats that disagree are a problem: the listing changed while it was read).
+fn check_v1<T: PartialEq>(
     what: &str,
     pages: Vec<(PathBuf, Records<T>)>,
     id: impl Fn(&T) -> &str,
@@ -546,20 +573,58 @@ fn check_v1<T>(
             list.join(", ")
         ));
     }
+    if totals.is_empty() && pages.iter().any(|(_, r)| r.paged) {
+        out.problems.push(format!(
+            "{what}: no page carries totalCount: completeness cannot be checked"
+        ));
+    } else if !pages.is_empty() && pages.iter().all(|(_, r)| !r.paged) {
+        out.notices.push(format!(
+            "{what}: a bare array or CSV export: its completeness cannot be checked"
+        ));
+    }
     let mut all: Vec<T> = pages.into_iter().flat_map(|(_, r)| r.items).collect();
     // Keep the last of each id: the repeats of the reversed list are the earlier records.
     let earlier = files::repeats(all.iter().rev().map(&id));
-    let repeated = earlier.len();
-    if repeated > 0 {
+    if !earlier.is_empty() {
         let mut keep = vec![true; all.len()];
-        for back in earlier {
+        for back in &earlier {
             keep[all.len() - 1 - back] = false;
+        }
+        let mut kept: std::collections::HashMap<&str, &T> = std::collections::HashMap::new();
+        for (record, _) in all.iter().zip(&keep).filter(|(_, k)| **k) {
+            kept.insert(id(record), record);
+        }
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        let mut differ: BTreeSet<String> = BTreeSet::new();
+        for (record, _) in all.iter().zip(&keep).filter(|(_, k)| !**k) {
+            ids.insert(id(record).to_owned());
+            if kept.get(id(record)).is_some_and(|k| *k != record) {
+                differ.insert(id(record).to_owned());
+            }
+        }
+        let named = |set: &BTreeSet<String>| {
+            let shown: Vec<&str> = set.iter().take(5).map(String::as_str).collect();
+            format!(
+                "{}{}",
+                shown.join(", "),
+                if set.len() > 5 { ", …" } else { "" }
+            )
+        };
+        if differ.is_empty() {
+            out.notices.push(format!(
+                "{what}: {} id(s) appear more than once with the same record ({}); kept one of each",
+                ids.len(),
+                named(&ids)
+            ));
+        } else {
+            out.problems.push(format!(
+                "{what}: {} id(s) appear more than once with different records ({}): the listing changed while it was exported",
+                differ.len(),
+                named(&differ)
+            ));
         }
         let mut flags = keep.into_iter();
         all.retain(|_| flags.next().unwrap_or(false));
-        out.notices.push(format!(
-            "{what}: {repeated} record(s) repeated across pages; kept the last of each"
-        ));
     }
     if let Some(&total) = totals.last() {
         let got = all.len() as u64;
@@ -592,6 +657,13 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
         }
         pages.push((path, records.items));
     }
+    if pages.is_empty() {
+        // An export writes at least the closing empty page: no page at all is a listing that
+        // was never written, not an empty one.
+        out.problems.push(format!(
+            "{what}: no page files (an export writes at least the closing empty page): the listing is missing"
+        ));
+    }
     // v2 lists are paged until an empty page (a short page is not the end), so a full last page
     // means pages are missing; `skip-N` names must also follow on from each other.
     if let Some((_, last)) = pages.last()
@@ -614,7 +686,7 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
                     skip - 1
                 ));
             }
-            reach = reach.max(skip + items.len().max(100));
+            reach = reach.max(skip.saturating_add(items.len().max(100)));
         }
     }
     Ok(pages)
@@ -681,6 +753,7 @@ fn load_applications(
             path,
             Records {
                 total_count: records.total_count,
+                paged: records.paged,
                 items: apps,
             },
         ));
@@ -868,6 +941,23 @@ fn load_groups(
             ));
         }
     }
+    // A nested group the listing does not hold would count as empty: members would look
+    // unentitled.
+    let unknown: BTreeSet<&str> = groups
+        .values()
+        .flat_map(|g| &g.member_group_ids)
+        .map(String::as_str)
+        .filter(|id| !groups.contains_key(*id))
+        .collect();
+    if !unknown.is_empty() {
+        let shown: Vec<&str> = unknown.iter().take(5).copied().collect();
+        out.problems.push(format!(
+            "usergroups: {} nested group(s) are members of a group but not in the usergroups listing ({}{}): the listing is incomplete",
+            unknown.len(),
+            shown.join(", "),
+            if unknown.len() > 5 { ", …" } else { "" }
+        ));
+    }
     Ok(groups.into_values().collect())
 }
 
@@ -877,6 +967,49 @@ mod tests {
 
     fn users(json: &str) -> Result<Records<JcUser>, Error> {
         read_users_file(Path::new("u.json"), json.as_bytes())
+    }
+
+    #[test]
+    fn the_same_record_twice_is_a_notice_and_pages_without_totalcount_a_problem() {
+        let mut snap = super::super::Snapshot::new("jc");
+        snap.insert(
+            "systemusers/skip-0000000.json",
+            br#"{"results":[{"_id":"a","email":"a@x.io"},{"_id":"a","email":"A@x.io "}]}"#.to_vec(),
+        );
+        let root = snap.root().to_path_buf();
+        let loaded = load_from(&snap, &root).unwrap();
+        assert_eq!(loaded.data.users.len(), 1);
+        assert!(
+            loaded
+                .notices
+                .iter()
+                .any(|n| n.contains("1 id(s) appear more than once with the same record (a)")),
+            "{:?}",
+            loaded.notices
+        );
+        assert_eq!(
+            loaded.problems,
+            ["systemusers: no page carries totalCount: completeness cannot be checked"]
+        );
+        // A bare array cannot say; that is a notice, not a problem.
+        let loaded = load_from(
+            &snap_of(r#"[{"_id":"a","email":"a@x.io"}]"#),
+            Path::new("u.json"),
+        )
+        .unwrap();
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert!(
+            loaded
+                .notices
+                .iter()
+                .any(|n| n.contains("completeness cannot be checked"))
+        );
+    }
+
+    fn snap_of(json: &str) -> super::super::Snapshot {
+        let mut snap = super::super::Snapshot::new("");
+        snap.insert("u.json", json.as_bytes().to_vec());
+        snap
     }
 
     #[test]
@@ -900,13 +1033,13 @@ mod tests {
             .map(|u| (u.id.as_str(), u.email.as_str()))
             .collect();
         assert_eq!(users, [("b", "b@x.io"), ("a", "a2@x.io")]);
+        // The two records of `a` disagree (one suspended): which is right cannot be known.
         assert!(
-            loaded
-                .notices
-                .iter()
-                .any(|n| n.contains("1 record(s) repeated")),
+            loaded.problems.iter().any(|p| p.contains(
+                "1 id(s) appear more than once with different records (a): the listing changed"
+            )),
             "{:?}",
-            loaded.notices
+            loaded.problems
         );
         // Two distinct users against a totalCount of 3: one is missing.
         assert!(

@@ -103,6 +103,12 @@ pub enum Error {
         /// The file or directory.
         path: PathBuf,
     },
+    /// The JumpCloud input holds no user at all.
+    #[error("{}: the JumpCloud export holds no users", path.display())]
+    EmptyExport {
+        /// The file or directory.
+        path: PathBuf,
+    },
     /// Inputs that do not fit together (v1 and v2 pages mixed, pages and bare arrays mixed).
     #[error("{}: {problem}", path.display())]
     Inconsistent {

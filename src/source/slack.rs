@@ -595,7 +595,7 @@ fn check_pages(mut pages: Vec<Page>) -> (Vec<SlackUser>, Option<u64>, Vec<String
                 expected - 1
             ));
         }
-        expected = expected.max(start + n);
+        expected = expected.max(start.saturating_add(n));
     }
     if let Some(total) = total {
         let last = expected - 1;

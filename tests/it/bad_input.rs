@@ -359,3 +359,124 @@ fn incomplete_jumpcloud_exports() {
     );
     assert_eq!(r.json()["complete"], false, "{r:?}");
 }
+
+/// A small bundle: two users, one group bound to the Slack connector, with `members` as given.
+fn bundle(members: Option<&str>, groups: &str) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("jc/systemusers/skip-0.json".to_owned(), good_jc()),
+        ("jc/usergroups/skip-0.json".to_owned(), groups.to_owned()),
+        (
+            "jc/usergroups/g1/associations.application/skip-0.json".to_owned(),
+            json!([{"to": {"id": "app1", "type": "application"}}]).to_string(),
+        ),
+        (
+            "jc/applications/skip-0.json".to_owned(),
+            json!({"totalCount": 1, "results": [{"_id": "app1", "name": "slack", "displayLabel": "Slack"}]})
+                .to_string(),
+        ),
+        ("s.json".to_owned(), good_slack()),
+    ];
+    if let Some(members) = members {
+        files.push((
+            "jc/usergroups/g1/members/skip-0.json".to_owned(),
+            members.to_owned(),
+        ));
+    } else {
+        // The folder exists, with no page in it.
+        files.push(("jc/usergroups/g1/members/.keep".to_owned(), String::new()));
+    }
+    files
+}
+
+fn audit_files(files: &[(String, String)], extra: &[&str]) -> Run {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    audit(&refs, "jc", &["s.json"], extra)
+}
+
+#[test]
+fn missing_listings_never_look_empty() {
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    // A members folder without a page: members would all look unentitled.
+    let r = audit_files(&bundle(None, &one_group), &[]);
+    assert_fails(
+        &r,
+        "usergroups/g1/members: no page files (an export writes at least the closing empty page)",
+    );
+    // A nested group the usergroups listing does not hold.
+    let members =
+        json!([{"to": {"id": "a1", "type": "user"}}, {"to": {"id": "g9", "type": "user_group"}}])
+            .to_string();
+    let r = audit_files(&bundle(Some(&members), &one_group), &[]);
+    assert_fails(
+        &r,
+        "1 nested group(s) are members of a group but not in the usergroups listing (g9)",
+    );
+    // The complete bundle is fine.
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &one_group), &["--format", "json"]);
+    assert_eq!(r.json()["complete"], true, "{r:?}");
+}
+
+#[test]
+fn jumpcloud_users_that_cannot_be_judged() {
+    let slack = good_slack();
+    let run = |jc: &str| {
+        audit(
+            &[("jc.json", jc), ("s.json", &slack)],
+            "jc.json",
+            &["s.json"],
+            &[],
+        )
+    };
+    // No users at all: every Slack account would be unknown.
+    assert_fails(&run("[]"), "jc.json: the JumpCloud export holds no users");
+    let r = audit(
+        &[("jc.csv", "_id,email\n"), ("s.json", &slack)],
+        "jc.csv",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "jc.csv: the JumpCloud export holds no users");
+    // A v1 page that does not say how many there are.
+    assert_fails(
+        &run(&json!({"results": [{"_id": "a1", "email": "a@x.io"}]}).to_string()),
+        "systemusers: no page carries totalCount",
+    );
+    // The same id twice, once suspended: which record is right cannot be known.
+    assert_fails(
+        &run(&json!([{"_id": "a1", "email": "a@x.io", "suspended": true}, {"_id": "a1", "email": "a@x.io"}]).to_string()),
+        "1 id(s) appear more than once with different records (a1)",
+    );
+    // A state JumpCloud does not have.
+    assert_fails(
+        &run(&json!([{"_id": "a1", "email": "a@x.io", "state": "DISABLED"}]).to_string()),
+        "jc.json: [0] (id a1): user a1 has state \"DISABLED\"",
+    );
+    // A user-groups listing given as users.
+    assert_fails(
+        &run(&json!([{"id": "g1", "type": "user_group", "email": "all@x.io"}]).to_string()),
+        "but this is a JumpCloud user-groups listing",
+    );
+    // JumpCloud's own Slack mapping spells it passwordExpired.
+    let r = audit(
+        &[
+            (
+                "jc.json",
+                &json!([{"_id": "a1", "email": "a@x.io", "passwordExpired": true}]).to_string(),
+            ),
+            ("s.json", &slack),
+        ],
+        "jc.json",
+        &["s.json"],
+        &["--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        r.json()["findings"][0]["reason"],
+        "password-expired",
+        "{r:?}"
+    );
+}
