@@ -56,12 +56,15 @@ impl<T: Copy> Hits<T> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Email(Box<str>);
 
-/// `str::trim`, with a fast path for the usual value that has no whitespace at either end
-/// (millions of ids and emails go through it).
+/// `str::trim` that also drops the invisible format characters copy and paste leaves at the
+/// ends of a value (zero-width space and joiners, word joiner, BOM), with a fast path for the
+/// usual value that has neither at either end (millions of ids and emails go through it).
 pub(crate) fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
-        _ => s.trim(),
+        _ => s.trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+        }),
     }
 }
 
@@ -327,5 +330,9 @@ mod tests {
         assert_eq!(Email::parse(" Ann@X.io\t").unwrap().as_str(), "ann@x.io");
         assert_eq!(Email::parse("ann@x.io").unwrap().as_str(), "ann@x.io");
         assert!(Email::parse("  ").is_none());
+        // Invisible characters pasted at either end, never inside.
+        assert_eq!(Email::parse("\u{feff}Ann@x.io\u{200b}").unwrap().as_str(), "ann@x.io");
+        assert_eq!(Email::parse("a\u{200b}b@x.io").unwrap().as_str(), "a\u{200b}b@x.io");
+        assert!(Email::parse("\u{200b}").is_none());
     }
 }
