@@ -331,8 +331,14 @@ mod tests {
         assert_eq!(Email::parse("ann@x.io").unwrap().as_str(), "ann@x.io");
         assert!(Email::parse("  ").is_none());
         // Invisible characters pasted at either end, never inside.
-        assert_eq!(Email::parse("\u{feff}Ann@x.io\u{200b}").unwrap().as_str(), "ann@x.io");
-        assert_eq!(Email::parse("a\u{200b}b@x.io").unwrap().as_str(), "a\u{200b}b@x.io");
+        assert_eq!(
+            Email::parse("\u{feff}Ann@x.io\u{200b}").unwrap().as_str(),
+            "ann@x.io"
+        );
+        assert_eq!(
+            Email::parse("a\u{200b}b@x.io").unwrap().as_str(),
+            "a\u{200b}b@x.io"
+        );
         assert!(Email::parse("\u{200b}").is_none());
     }
 }

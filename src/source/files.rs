@@ -144,6 +144,16 @@ pub(super) fn first_significant_byte(bytes: &[u8]) -> Option<u8> {
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
+/// Whether `bytes` start with a UTF-16 byte-order mark: Windows PowerShell 5 writes
+/// `ConvertTo-Json > users.json` so. Such a file is named as what it is, not as bad JSON or CSV.
+pub(super) fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+/// What an input error says about a UTF-16 file.
+pub(super) const UTF16: &str =
+    "a UTF-16 text file (save it as UTF-8, e.g. `Out-File -Encoding utf8`)";
+
 /// `bytes` without a leading UTF-8 BOM (`serde_json` rejects it).
 pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)

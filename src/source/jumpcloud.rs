@@ -441,6 +441,9 @@ fn read_records<T: for<'de> Deserialize<'de>>(
 ) -> Result<Records<T>, Error> {
     let bytes = store.read(path)?;
     digest.add_hashed(path, store.sha256(path, &bytes));
+    if files::is_utf16(&bytes) {
+        return Err(wrong(path, files::UTF16));
+    }
     match files::first_significant_byte(&bytes) {
         Some(b'{' | b'[') => parse_json(path, &bytes),
         None => Err(wrong(path, "an empty file")),
@@ -450,6 +453,9 @@ fn read_records<T: for<'de> Deserialize<'de>>(
 
 /// Reads one users file: JSON (v1 page or array) or CSV, by content.
 fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> {
+    if files::is_utf16(bytes) {
+        return Err(wrong(path, files::UTF16));
+    }
     match files::first_significant_byte(bytes) {
         None => Err(wrong(path, "an empty file")),
         Some(b'{' | b'[') => {

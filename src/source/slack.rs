@@ -362,6 +362,9 @@ fn convert(
 }
 
 fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
+    if files::is_utf16(bytes) {
+        return Err(wrong(path, files::UTF16));
+    }
     match files::first_significant_byte(bytes) {
         Some(b'{' | b'[') => {}
         None => return Err(wrong(path, "an empty file")),

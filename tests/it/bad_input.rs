@@ -460,6 +460,25 @@ fn jumpcloud_users_that_cannot_be_judged() {
         &run(&json!([{"id": "g1", "type": "user_group", "email": "all@x.io"}]).to_string()),
         "but this is a JumpCloud user-groups listing",
     );
+    // Windows PowerShell 5 writes `ConvertTo-Json > users.json` as UTF-16.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("[]".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let dir = tree(&[("s.json", &slack), ("jc-ok.json", &good_jc())]);
+    std::fs::write(dir.path().join("jc.json"), &utf16).unwrap();
+    std::fs::write(dir.path().join("s16.json"), &utf16).unwrap();
+    for (jc, sl, bad) in [
+        ("jc.json", "s.json", "jc.json"),
+        ("jc-ok.json", "s16.json", "s16.json"),
+    ] {
+        let r = run_in(
+            Some(dir.path()),
+            &["audit", "--jumpcloud", jc, "--slack", sl],
+        );
+        assert_fails(&r, &format!("error: {bad}: expected"));
+        assert_fails(&r, "but this is a UTF-16 text file (save it as UTF-8");
+    }
     // JumpCloud's own Slack mapping spells it passwordExpired.
     let r = audit(
         &[
