@@ -89,8 +89,11 @@ impl Target {
 
     fn matches(&self, f: &Finding) -> bool {
         match self {
+            // A finding about several accounts (a shared email) is covered only when it names
+            // no other account: drift new on another account must not hide behind this one.
             Self::SlackUser(id) => {
-                f.slack_user_id.as_deref() == Some(id) || f.slack_user_ids.iter().any(|s| s == id)
+                f.slack_user_id.as_deref() == Some(id)
+                    || (!f.slack_user_ids.is_empty() && f.slack_user_ids.iter().all(|s| s == id))
             }
             Self::Email(e) => f.email.as_deref() == Some(e.as_str()),
             Self::Group(g) => f.jumpcloud_group_id.as_deref() == Some(g),
@@ -422,6 +425,31 @@ expires = "2026-12-31"
             findings[0].suppressed.as_ref().unwrap().expires,
             "2027-01-01"
         );
+    }
+
+    #[test]
+    fn an_account_exception_never_covers_a_shared_email_of_other_accounts() {
+        let exs = parse_str(
+            "[[exception]]\nslack_user_id = \"U1\"\nreason = \"a\"\nowner = \"o\"\nexpires = 2027-01-01\n",
+        )
+        .unwrap();
+        let mut shared = Finding::new(FindingCode::DuplicateEmail, "a@x.io".to_owned());
+        shared.slack_user_ids = vec!["U1".into(), "U2".into()];
+        let mut own = Finding::new(FindingCode::DuplicateEmail, "b@x.io".to_owned());
+        own.slack_user_ids = vec!["U1".into()];
+        own.jumpcloud_user_ids = vec!["J1".into(), "J2".into()];
+        let mut findings = vec![shared, own];
+        apply(&mut findings, &exs, today());
+        let suppressed = |email: &str| {
+            findings
+                .iter()
+                .find(|f| f.message == email)
+                .unwrap()
+                .suppressed
+                .is_some()
+        };
+        assert!(!suppressed("a@x.io"), "{findings:?}");
+        assert!(suppressed("b@x.io"), "{findings:?}");
     }
 
     #[test]

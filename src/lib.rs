@@ -268,7 +268,10 @@ fn emit(bytes: &[u8]) -> Result<(), Error> {
 /// `scimdrift plan`: never from incomplete inputs.
 fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> {
     let (mut report, slack, config) = build_report(global, &args.input, false)?;
-    apply_exceptions(&mut report, args.exceptions.as_deref(), &config)?;
+    // A plan changes accounts: its exceptions expire by the real clock, whatever
+    // SOURCE_DATE_EPOCH says (a date in the future would drop every exception).
+    let today = utc_day(jiff::Timestamp::now());
+    apply_exceptions(&mut report, args.exceptions.as_deref(), &config, today)?;
     let include: Vec<analysis::FindingCode> = args
         .include
         .iter()
@@ -328,11 +331,11 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
     let existing = if existing_text.is_empty() {
         Vec::new()
     } else {
-        exceptions::load(&args.out, today(), config.max_exception_days)?
+        exceptions::load(&args.out, utc_day(now()), config.max_exception_days)?
     };
     let mut covered = report.analysis.findings.clone();
-    exceptions::apply(&mut covered, &existing, today());
-    let expires = today()
+    exceptions::apply(&mut covered, &existing, utc_day(now()));
+    let expires = utc_day(now())
         .checked_add(jiff::Span::new().days(days))
         .map_err(|e| Error::Usage {
             flag: "--days",
@@ -421,16 +424,18 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     result.map_err(io)
 }
 
-/// Today's date in UTC (exception expiry is by calendar day).
-fn today() -> jiff::civil::Date {
-    now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+/// The UTC calendar day of `at` (exception expiry is by calendar day, in UTC).
+fn utc_day(at: jiff::Timestamp) -> jiff::civil::Date {
+    at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
-/// The exceptions of `--exceptions` or the config, applied to the report's findings.
+/// The exceptions of `--exceptions` or the config, applied to the report's findings as of
+/// `today`.
 fn apply_exceptions(
     report: &mut Report,
     flag: Option<&std::path::Path>,
     config: &config::FileConfig,
+    today: jiff::civil::Date,
 ) -> Result<(), Error> {
     let Some(path) = flag
         .map(std::path::Path::to_path_buf)
@@ -438,8 +443,16 @@ fn apply_exceptions(
     else {
         return Ok(());
     };
-    let list = exceptions::load(&path, today(), config.max_exception_days)?;
-    exceptions::apply(&mut report.analysis.findings, &list, today());
+    let list = exceptions::load(&path, today, config.max_exception_days)?;
+    let findings = &mut report.analysis.findings;
+    exceptions::apply(findings, &list, today);
+    // `[severity]` covers the findings exceptions add too (expired, stale).
+    for f in findings.iter_mut() {
+        if let Some(sev) = config.severity.get(&f.code) {
+            f.severity = *sev;
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(())
 }
 
@@ -447,7 +460,12 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
     let (mut report, slack, config) = build_report(global, &args.input, args.allow_incomplete)?;
     // Only the report is needed from here: let the process exit free the listing.
     std::mem::forget(slack);
-    apply_exceptions(&mut report, args.exceptions.as_deref(), &config)?;
+    apply_exceptions(
+        &mut report,
+        args.exceptions.as_deref(),
+        &config,
+        utc_day(now()),
+    )?;
     let fail_on = args
         .fail_on
         .map(Severity::from)

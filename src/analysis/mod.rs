@@ -148,7 +148,23 @@ impl<'a> Index<'a> {
             .filter(|(_, p)| *p)
             .map(|(i, _)| *i);
         match (primary.next(), primary.next()) {
-            (Some(one), None) => return Match::Linked(one, MatchedBy::Email),
+            (Some(one), None) => {
+                // The account's other emails must not belong to someone else (an email shared
+                // by several users matches no one, as below).
+                let mut owners = vec![one];
+                for email in s.emails.iter().skip(1) {
+                    if let [(other, _)] = self.owners(email)
+                        && !owners.contains(other)
+                    {
+                        owners.push(*other);
+                    }
+                }
+                return if owners.len() == 1 {
+                    Match::Linked(one, MatchedBy::Email)
+                } else {
+                    Match::Split(owners)
+                };
+            }
             (None, _) => {}
             (Some(_), Some(_)) => return Match::Ambiguous,
         }

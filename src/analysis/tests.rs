@@ -516,3 +516,26 @@ fn slack_email_index_tells_colliding_hashes_apart() {
         assert_eq!(index.hits(&email("e@x.com")).count(), 0);
     }
 }
+
+#[test]
+fn a_primary_email_match_with_another_users_email_is_a_link_conflict() {
+    let mut b = jc("B", "b@x.io");
+    b.suspended = true;
+    let mut s1 = sl("S1", "b@x.io", true);
+    s1.emails.push(email("a@x.io"));
+    let a = run(vec![jc("A", "a@x.io"), b], vec![s1]);
+    assert_eq!(codes(&a), vec![("link-conflict", Some("S1"))]);
+    assert_eq!(
+        a.findings[0].reason.as_deref(),
+        Some("emails-of-several-users")
+    );
+    assert_eq!(a.findings[0].jumpcloud_user_ids, ["A", "B"]);
+    // An email of the same user, or one nobody has, changes nothing.
+    let mut s2 = sl("S2", "b@x.io", true);
+    s2.emails.push(email("b.alias@x.io"));
+    let mut b = jc("B", "b@x.io");
+    b.alternate_email = Some(email("b.alias@x.io"));
+    b.suspended = true;
+    let a = run(vec![jc("A", "a@x.io"), b], vec![s2]);
+    assert_eq!(codes(&a), vec![("suspended-but-active", Some("S2"))]);
+}

@@ -360,8 +360,55 @@ fn completions_and_help_with_examples() {
 }
 
 #[test]
+fn severity_overrides_cover_the_findings_exceptions_add() {
+    let dir = tree(&[
+        ("exceptions.toml", EXCEPTIONS),
+        (
+            "scimdrift.toml",
+            "[severity]\nstale-exception = \"error\"\nexpired-exception = \"info\"\n",
+        ),
+    ]);
+    let r = audit(
+        &[
+            "--format",
+            "json",
+            "--exceptions",
+            arg(&dir.path().join("exceptions.toml")),
+            "--config",
+            arg(&dir.path().join("scimdrift.toml")),
+            "--fail-on",
+            "error",
+        ],
+        &[],
+    );
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let severity = |code: &str| {
+        findings
+            .iter()
+            .find(|f| f["code"] == code)
+            .map(|f| f["severity"].clone())
+            .unwrap()
+    };
+    assert_eq!(severity("stale-exception"), "error", "{r:?}");
+    assert_eq!(severity("expired-exception"), "info");
+    // Errors sort first.
+    assert_eq!(findings[0]["severity"], "error");
+}
+
+#[test]
 fn plans_never_touch_accepted_drift() {
-    let dir = tree(&[("ex.toml", EXCEPTIONS)]);
+    // A plan judges expiry by the real clock, whatever SOURCE_DATE_EPOCH says: dates around
+    // today, and SOURCE_DATE_EPOCH (2025-11-24) would find both exceptions valid.
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let ahead = today.checked_add(jiff::ToSpan::days(60)).unwrap();
+    let past = today.checked_sub(jiff::ToSpan::days(1)).unwrap();
+    let exceptions = EXCEPTIONS
+        .replace("expires = 2026-03-01", &format!("expires = {ahead}"))
+        .replace("expires = 2025-11-01", &format!("expires = {past}"))
+        .replace("expires = 2026-01-01", &format!("expires = {ahead}"));
+    let dir = tree(&[("ex.toml", &exceptions)]);
     let plan = dir.path().join("plan.json");
     let r = run_env(
         None,
