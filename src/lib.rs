@@ -131,13 +131,16 @@ fn completeness<T>(
     Ok(false)
 }
 
-/// `--jumpcloud PATH`, or a live read of `--jumpcloud-url` (saved with `--save`).
+/// `--jumpcloud PATH`, or a live read of `--jumpcloud-url` (saved with `--save`). A live read
+/// fetches the users of `slack_apps` (the configured connectors and `--slack-app`), as
+/// `fetch jumpcloud --slack-app` does; without them it finds the Slack connectors by name.
 fn load_jumpcloud_input(
     global: &GlobalArgs,
     args: &InputArgs,
+    slack_apps: &[String],
 ) -> Result<Loaded<model::JumpCloud>, Error> {
     if let Some(url) = &args.jumpcloud_url {
-        let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, &[])?;
+        let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, slack_apps)?;
         if let Some(dir) = &args.save {
             live.snapshot.write_to(&dir.join("jumpcloud"))?;
         }
@@ -194,7 +197,13 @@ fn build_report(
     let jc_cell: std::sync::OnceLock<Loaded<model::JumpCloud>> = std::sync::OnceLock::new();
     let (jc, slack) = std::thread::scope(|scope| {
         let jc = scope.spawn(|| {
-            let loaded = load_jumpcloud_input(global, args);
+            let slack_apps: Vec<String> = policy
+                .slack_app_ids
+                .iter()
+                .chain(&policy.slack_app)
+                .cloned()
+                .collect();
+            let loaded = load_jumpcloud_input(global, args, &slack_apps);
             tracing::info!(
                 "JumpCloud input loaded in {} ms",
                 started.elapsed().as_millis()

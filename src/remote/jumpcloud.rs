@@ -93,7 +93,13 @@ async fn v1_listing(
     for attempt in 0..=opts.max_rereads {
         let (body, total, ids) = v1_page(client.clone(), url(0)).await?;
         progress.inc(1);
-        let total = total.unwrap_or(ids.len() as u64);
+        let Some(total) = total else {
+            return Err(Error::Incomplete {
+                what: format!("JumpCloud {endpoint}"),
+                problem: "the first page carries no totalCount, so completeness cannot be checked"
+                    .to_owned(),
+            });
+        };
         let mut pages = vec![(0u64, body, Some(total), ids)];
         let jobs: Vec<_> = (LIMIT..total)
             .step_by(usize::try_from(LIMIT).unwrap_or(100))
@@ -165,18 +171,48 @@ async fn v2_listing(
     let sep = if endpoint.contains('?') { '&' } else { '?' };
     let mut skip = 0u64;
     let mut pages = Vec::new();
-    let mut ids = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     loop {
         let path = format!("{endpoint}{sep}limit={LIMIT}&skip={skip}");
         let body = client.get(&path).await?;
         let records: Vec<Ids> = serde_json::from_slice(&body).map_err(|e| body_error(&path, e))?;
         let n = records.len() as u64;
-        ids.extend(records.into_iter().filter_map(Ids::id));
+        let page: Vec<String> = records.into_iter().filter_map(Ids::id).collect();
+        // A server that ignores `skip` would be paged for ever.
+        if !page.is_empty() && page.iter().all(|id| seen.contains(id)) {
+            return Err(Error::Incomplete {
+                what: format!("JumpCloud {endpoint}"),
+                problem: format!(
+                    "the page at skip {skip} repeats records already read (is `skip` ignored?)"
+                ),
+            });
+        }
+        seen.extend(page.iter().cloned());
+        ids.extend(page);
         pages.push((format!("{folder}/skip-{skip:06}.json"), body));
         if n == 0 {
             return Ok((pages, ids));
         }
         skip += n;
+    }
+}
+
+/// Checks that an id from the server can name a folder of the snapshot (and a request path):
+/// JumpCloud's are 24-hex `ObjectId`s; `../x` would write outside the output directory.
+fn folder_id(what: &str, id: &str) -> Result<(), Error> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Incomplete {
+            what: "JumpCloud bundle".to_owned(),
+            problem: format!("a {what} id {id:?} is not an id (letters, digits, - and _ only)"),
+        })
     }
 }
 
@@ -207,6 +243,9 @@ pub async fn fetch(
     .await?;
     progress.inc(pages.len() as u64);
     counts.groups = group_ids.len() as u64;
+    for id in &group_ids {
+        folder_id("user group", id)?;
+    }
     for (rel, body) in pages {
         snapshot.insert(rel, body);
     }
@@ -250,6 +289,9 @@ pub async fn fetch(
     };
     let found = connectors::detect(&jc, &opts.slack_app_ids, None).unwrap_or_default();
     counts.slack_apps = found.all.keys().cloned().collect();
+    for app in &counts.slack_apps {
+        folder_id("application", app)?;
+    }
     let jobs: Vec<_> = counts
         .slack_apps
         .iter()

@@ -128,6 +128,15 @@ pub enum Error {
         #[source]
         source: Box<crate::source::Error>,
     },
+    /// A listing that cannot be saved as complete (no total, nothing in it, ids that cannot name
+    /// a folder).
+    #[error("{what}: {problem}; nothing was saved")]
+    Incomplete {
+        /// Which listing.
+        what: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// The base URL does not answer as a SCIM API.
     #[error(
         "{url} does not answer as a SCIM API: GET {path} {problem}; pass the SCIM base URL (Slack: https://api.slack.com/scim/v1 or …/scim/v2)"
@@ -190,9 +199,20 @@ impl BaseUrl {
             problem: e.to_string(),
         })?;
         if !url.username().is_empty() || url.password().is_some() {
+            // Never echo the credentials back.
+            let mut shown = url.clone();
+            let _ = shown.set_username("");
+            let _ = shown.set_password(None);
+            return Err(Error::BadUrl {
+                url: shown.to_string(),
+                problem: "credentials in the URL; use the token variable or file".to_owned(),
+            });
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            // Every request path is appended to the base: after a `?` or `#` it would be lost.
             return Err(Error::BadUrl {
                 url: raw.to_owned(),
-                problem: "credentials in the URL; use the token variable or file".to_owned(),
+                problem: "a base URL has no query string or fragment".to_owned(),
             });
         }
         match url.scheme() {
@@ -250,6 +270,8 @@ pub struct Client {
     policy: RetryPolicy,
     service: &'static str,
     auth_hint: &'static str,
+    /// 429 answers in a row, so a server that sends no `Retry-After` meets a growing backoff.
+    limited_in_a_row: Arc<std::sync::atomic::AtomicU32>,
     /// Counters.
     pub stats: Arc<Stats>,
 }
@@ -384,6 +406,7 @@ impl Client {
             policy: options.retry,
             service,
             auth_hint,
+            limited_in_a_row: Arc::new(std::sync::atomic::AtomicU32::new(0)),
             stats: Arc::new(Stats::default()),
         })
     }
@@ -495,8 +518,11 @@ impl Client {
         } = &attempt
         {
             self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let wait = retry::rate_limit_wait(&self.policy, *retry_after, 1, 0.5);
+            let in_a_row = self.limited_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+            let wait = retry::rate_limit_wait(&self.policy, *retry_after, in_a_row, 0.5);
             limiter.pause_for(wait);
+        } else if matches!(attempt, Attempt::Answer { .. }) {
+            self.limited_in_a_row.store(0, Ordering::Relaxed);
         }
         attempt
     }
@@ -547,7 +573,7 @@ impl Client {
                                 count: limited,
                             });
                         }
-                        tracing::warn!("GET {path}: 429, waiting as Retry-After says");
+                        tracing::warn!("GET {path}: 429, waiting (Retry-After, else backoff)");
                         continue;
                     }
                     Class::Transient => format!("HTTP {status} {}", body_detail(&body)),

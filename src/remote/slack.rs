@@ -292,7 +292,14 @@ async fn read_once(
 ) -> Result<Result<Vec<Page>, String>, Error> {
     let started = std::time::Instant::now();
     let mut first = get_page(client.clone(), resource, 1, opts.page_size).await?;
-    let total = first.total.unwrap_or(first.held as u64);
+    let Some(total) = first.total else {
+        // Not a ListResponse (or one that cannot be checked): never saved as a listing.
+        return Err(Error::Incomplete {
+            what: format!("Slack SCIM /{resource}"),
+            problem: "the first page carries no totalResults, so completeness cannot be checked"
+                .to_owned(),
+        });
+    };
     let stride = first.held as u64;
     if total > 0 && stride == 0 {
         return Ok(Err(format!(
@@ -452,6 +459,12 @@ pub async fn fetch(
         users: users.iter().map(|p| p.held as u64).sum(),
         groups: None,
     };
+    if counts.users == 0 {
+        return Err(Error::Incomplete {
+            what: "Slack SCIM /Users".to_owned(),
+            problem: "the listing is empty (no users)".to_owned(),
+        });
+    }
     for page in users {
         snapshot.insert(format!("users/start-{:07}.json", page.start), page.body);
     }

@@ -466,3 +466,95 @@ fn jumpcloud_429_and_5xx_are_retried() {
         "{r:?}"
     );
 }
+
+#[test]
+fn a_live_audit_reads_the_users_of_the_configured_connectors() {
+    // The Labs connector is renamed, so only the config says it is Slack; erin is assigned to it
+    // directly, not through a group.
+    let mut config =
+        JumpCloudConfig::from_bundle(root().join("fixtures/demo/jumpcloud")).expect("demo bundle");
+    let labs = "5e0f1a2b3c4d5e6f7a8b9c0e";
+    for app in &mut config.applications {
+        if app["_id"] == labs {
+            app["name"] = Value::from("chat");
+            app["displayLabel"] = Value::from("Labs Chat");
+            app["displayName"] = Value::from("Labs Chat");
+            app["ssoUrl"] = Value::from("https://sso.jumpcloud.com/saml2/labs-chat");
+            app["config"]["acsUrl"]["value"] = Value::from("https://chat.northwind.example/sso");
+        }
+    }
+    config.app_users.insert(
+        labs.to_owned(),
+        vec![serde_json::json!({"id": "64b0c1d2e3f4a5b6c7d80005", "type": "user", "paths": []})],
+    );
+    let jc = JumpCloudEmulator::start(config);
+    let slack = demo_slack();
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = tmp.path().join("scimdrift.toml");
+    std::fs::write(
+        &toml,
+        format!("slack_app_ids = [\"5e0f1a2b3c4d5e6f7a8b9c0d\", \"{labs}\"]\n"),
+    )
+    .unwrap();
+    let r = run_env(
+        None,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--config",
+            arg(&toml),
+            "--slack-url",
+            &slack.base_url("v2"),
+            "--jumpcloud-url",
+            &jc.base_url(),
+        ],
+        &[SLACK_TOKEN, JC_KEY],
+    );
+    let unentitled: Vec<String> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "unentitled-but-active")
+        .map(|f| f["slack_user_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        unentitled,
+        ["W0NW0000004"],
+        "erin is entitled through Labs: {r:?}"
+    );
+}
+
+#[test]
+fn listings_that_cannot_be_checked_or_named_are_never_saved() {
+    // A JumpCloud group id that would name a folder outside the snapshot.
+    let mut config =
+        JumpCloudConfig::from_bundle(root().join("fixtures/demo/jumpcloud")).expect("demo bundle");
+    config.usergroups[0]["id"] = Value::from("../../escaped");
+    let jc = JumpCloudEmulator::start(config);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("a/b/out");
+    let r = fetch("jumpcloud", &jc.base_url(), &out, &[], &[JC_KEY]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("is not an id"), "{r:?}");
+    assert!(!out.exists() && !tmp.path().join("a/escaped").exists());
+    // A base URL with credentials is refused without echoing them; a query string is refused.
+    let r = fetch(
+        "slack",
+        "https://admin:hunter2@api.slack.com/scim/v2",
+        &out,
+        &[],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!r.stderr.contains("hunter2"), "{r:?}");
+    let r = fetch(
+        "slack",
+        "https://api.slack.com/scim/v2?token=x",
+        &out,
+        &[],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no query string"), "{r:?}");
+}
