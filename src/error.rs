@@ -44,6 +44,15 @@ pub enum Error {
     /// Writing the report failed.
     #[error("cannot write the report")]
     Output(#[source] io::Error),
+    /// A file could not be written (nothing of the set it belongs to was).
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl Error {

@@ -58,6 +58,23 @@ pub fn init_logging(global: &GlobalArgs) {
 
 /// Runs the command; `Ok` carries the exit status (drift is not an error).
 pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
+    // The flags are global (clap), but only a report has files to write: never ignored quietly.
+    if !matches!(cli.command, Command::Audit(_)) {
+        if cli.global.output.is_some() {
+            return Err(Error::Usage {
+                flag: "--output",
+                problem:
+                    "only `audit` writes its report to a file (`plan` writes the plan with --out)"
+                        .to_owned(),
+            });
+        }
+        if !cli.global.report.is_empty() {
+            return Err(Error::Usage {
+                flag: "--report",
+                problem: "only `audit` writes report files".to_owned(),
+            });
+        }
+    }
     match &cli.command {
         Command::Audit(args) => audit(&cli.global, args),
         Command::Fetch(FetchCommand::Slack(args)) => live::fetch_slack(&cli.global, args),
@@ -138,36 +155,32 @@ fn load_jumpcloud_input(
     global: &GlobalArgs,
     args: &InputArgs,
     slack_apps: &[String],
-) -> Result<Loaded<model::JumpCloud>, Error> {
+) -> Result<(Loaded<model::JumpCloud>, Option<source::Snapshot>), Error> {
     if let Some(url) = &args.jumpcloud_url {
         let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, slack_apps)?;
-        if let Some(dir) = &args.save {
-            live.snapshot.write_to(&dir.join("jumpcloud"))?;
-        }
         let root = live.snapshot.root().to_path_buf();
-        return Ok(source::load_jumpcloud_from(&live.snapshot, &root)?);
+        let loaded = source::load_jumpcloud_from(&live.snapshot, &root)?;
+        return Ok((loaded, Some(live.snapshot)));
     }
     let path = args
         .jumpcloud
         .as_deref()
         .unwrap_or(std::path::Path::new("."));
-    Ok(source::load_jumpcloud(path)?)
+    Ok((source::load_jumpcloud(path)?, None))
 }
 
 /// `--slack PATH…`, or a live read of `--slack-url` (saved with `--save`).
 fn load_slack_input(
     global: &GlobalArgs,
     args: &InputArgs,
-) -> Result<Loaded<model::SlackListing>, Error> {
+) -> Result<(Loaded<model::SlackListing>, Option<source::Snapshot>), Error> {
     if let Some(url) = &args.slack_url {
         let live = live::read_slack(global, url, &args.slack_auth, &args.net, false)?;
-        if let Some(dir) = &args.save {
-            live.snapshot.write_to(&dir.join("slack"))?;
-        }
         let root = live.snapshot.root().to_path_buf();
-        return Ok(source::load_slack_from(&live.snapshot, &[root])?);
+        let loaded = source::load_slack_from(&live.snapshot, &[root])?;
+        return Ok((loaded, Some(live.snapshot)));
     }
-    Ok(source::load_slack(&args.slack)?)
+    Ok((source::load_slack(&args.slack)?, None))
 }
 
 /// Loads both inputs and runs the analysis: the common part of `audit` and `plan`.
@@ -208,14 +221,14 @@ fn build_report(
                 "JumpCloud input loaded in {} ms",
                 started.elapsed().as_millis()
             );
-            loaded.map(|loaded| {
+            loaded.map(|(loaded, snapshot)| {
                 let jc = jc_cell.get_or_init(|| loaded);
                 let prepared = analysis::prepare(&jc.data, &policy);
                 tracing::info!(
                     "JumpCloud side of the join built in {} ms",
                     started.elapsed().as_millis()
                 );
-                (jc, prepared)
+                (jc, prepared, snapshot)
             })
         });
         let slack = load_slack_input(global, args);
@@ -225,7 +238,14 @@ fn build_report(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (jc, slack)
     });
-    let ((jc, prepared), slack) = (jc?, slack?);
+    let ((jc, prepared, jc_snapshot), (slack, slack_snapshot)) = (jc?, slack?);
+    // `--save` keeps what was read, once both reads have succeeded (never one side alone); the
+    // pages are let go either way.
+    for (snapshot, name) in [(slack_snapshot, "slack"), (jc_snapshot, "jumpcloud")] {
+        if let (Some(dir), Some(snapshot)) = (&args.save, snapshot) {
+            snapshot.write_to(&dir.join(name))?;
+        }
+    }
     tracing::info!(
         jumpcloud_users = jc.data.users.len(),
         slack_users = slack.data.users.len(),
@@ -414,23 +434,54 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
 
 /// Writes a file whole or not at all: a temporary file beside it, fsynced, then renamed.
 pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| {
-        Error::Source(source::Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })
+    write_all_whole(&[(path, bytes)])
+}
+
+/// Writes a set of files whole or not at all: every one to a temporary file beside it, fsynced,
+/// and only when all of them are written, each renamed into place. A failure leaves none of them
+/// (and no temporary file) behind.
+pub fn write_all_whole(files: &[(&std::path::Path, &[u8])]) -> Result<(), Error> {
+    let tmp_of = |path: &std::path::Path| {
+        let name = path
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
     };
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut written = Vec::with_capacity(files.len());
+    let mut failure = None;
+    for (path, bytes) in files {
+        let tmp = tmp_of(path);
+        let result = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+        written.push(tmp);
+        if let Err(source) = result {
+            failure = Some(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+            break;
+        }
     }
-    result.map_err(io)
+    if failure.is_none() {
+        for ((path, _), tmp) in files.iter().zip(&written) {
+            if let Err(source) = std::fs::rename(tmp, path) {
+                failure = Some(Error::Write {
+                    path: path.to_path_buf(),
+                    source,
+                });
+                break;
+            }
+        }
+    }
+    match failure {
+        None => Ok(()),
+        Some(e) => {
+            for tmp in &written {
+                let _ = std::fs::remove_file(tmp);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The UTC calendar day of `at` (exception expiry is by calendar day, in UTC).
@@ -494,18 +545,25 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
     // Every output is rendered whole before it is written: a failed render writes nothing.
     let mut buf = Vec::with_capacity(64 * 1024);
     render::write(&report, global.format, opts, &mut buf).map_err(Error::Output)?;
-    match &global.output {
-        Some(path) => write_whole(path, &buf)?,
-        None => emit(&buf)?,
-    }
     let plain = render::Options {
         style: render::Style::default(),
         ..opts
     };
+    // Every file of the run (`--output`, each `--report`) is written, or none of them is.
+    let mut reports = Vec::with_capacity(global.report.len());
     for (format, path) in &global.report {
-        let mut buf = Vec::new();
-        render::write(&report, *format, plain, &mut buf).map_err(Error::Output)?;
-        write_whole(path, &buf)?;
+        let mut one = Vec::new();
+        render::write(&report, *format, plain, &mut one).map_err(Error::Output)?;
+        reports.push((path.as_path(), one));
+    }
+    let mut files: Vec<(&std::path::Path, &[u8])> =
+        reports.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    if let Some(path) = &global.output {
+        files.insert(0, (path.as_path(), &buf));
+    }
+    write_all_whole(&files)?;
+    if global.output.is_none() {
+        emit(&buf)?;
     }
     if global.quiet == 0 {
         let mut err = std::io::stderr().lock();

@@ -558,3 +558,34 @@ fn listings_that_cannot_be_checked_or_named_are_never_saved() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("no query string"), "{r:?}");
 }
+
+#[test]
+fn a_live_audit_saves_nothing_unless_both_reads_succeed() {
+    let slack = demo_slack();
+    let jc = demo_jumpcloud();
+    let tmp = tempfile::tempdir().unwrap();
+    let save = tmp.path().join("snap");
+    let live = |key: &str| {
+        run_env(
+            None,
+            &[
+                "audit",
+                "--slack-url",
+                &slack.base_url("v2"),
+                "--jumpcloud-url",
+                &jc.base_url(),
+                "--save",
+                arg(&save),
+            ],
+            &[SLACK_TOKEN, ("JUMPCLOUD_API_KEY", key)],
+        )
+    };
+    let r = live("wrong-key");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!save.join("slack").exists(), "no half snapshot: {r:?}");
+    // The same --save then works once both sides can be read.
+    let r = live(JC_KEY.1);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(save.join("slack/manifest.json").exists());
+    assert!(save.join("jumpcloud/manifest.json").exists());
+}

@@ -471,3 +471,60 @@ fn plan_apply_and_verify_render_every_format() {
         assert!(r.stdout.contains("W0NW0000004"), "{format}: {r:?}");
     }
 }
+
+#[test]
+fn report_files_are_written_all_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let ok = dir.path().join("ok.csv");
+    let bad = dir.path().join("missing-dir/x.xml");
+    let r = audit(
+        &[
+            "--format",
+            "json",
+            "--output",
+            arg(&out),
+            "--report",
+            &format!("junit={}", bad.display()),
+            "--report",
+            &format!("csv={}", ok.display()),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("cannot write"), "{r:?}");
+    assert!(r.stderr.contains("x.xml"), "{r:?}");
+    assert!(!out.exists() && !ok.exists(), "none of the set is written");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "no temporary file left: {left:?}");
+}
+
+#[test]
+fn report_file_flags_are_refused_where_there_is_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let rows = dir.path().join("rows.md");
+    for (flag, value) in [
+        ("--output", rows.display().to_string()),
+        ("--report", format!("csv={}", rows.display())),
+    ] {
+        let r = run_env(
+            None,
+            &[
+                "plan",
+                "--jumpcloud",
+                "fixtures/demo/jumpcloud",
+                "--slack",
+                "fixtures/demo/slack",
+                "--out",
+                arg(&plan),
+                flag,
+                &value,
+            ],
+            &[],
+        );
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("only `audit`"), "{r:?}");
+        assert!(!plan.exists() && !rows.exists());
+    }
+}
