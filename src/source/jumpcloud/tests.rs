@@ -1,0 +1,144 @@
+//! Unit tests of jumpcloud.
+
+use super::*;
+
+fn users(json: &str) -> Result<Records<JcUser>, Error> {
+    read_users_file(Path::new("u.json"), json.as_bytes())
+}
+
+#[test]
+fn the_same_record_twice_is_a_notice_and_pages_without_totalcount_a_problem() {
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert(
+        "systemusers/skip-0000000.json",
+        br#"{"results":[{"_id":"a","email":"a@x.io"},{"_id":"a","email":"A@x.io "}]}"#.to_vec(),
+    );
+    let root = snap.root().to_path_buf();
+    let loaded = load_from(&snap, &root).unwrap();
+    assert_eq!(loaded.data.users.len(), 1);
+    assert!(
+        loaded
+            .notices
+            .iter()
+            .any(|n| n.contains("1 id(s) appear more than once with the same record (a)")),
+        "{:?}",
+        loaded.notices
+    );
+    assert_eq!(
+        loaded.problems,
+        ["systemusers: no page carries totalCount: completeness cannot be checked"]
+    );
+    // A bare array cannot say; that is a notice, not a problem.
+    let loaded = load_from(
+        &snap_of(r#"[{"_id":"a","email":"a@x.io"}]"#),
+        Path::new("u.json"),
+    )
+    .unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert!(
+        loaded
+            .notices
+            .iter()
+            .any(|n| n.contains("completeness cannot be checked"))
+    );
+}
+
+fn snap_of(json: &str) -> super::super::Snapshot {
+    let mut snap = super::super::Snapshot::new("");
+    snap.insert("u.json", json.as_bytes().to_vec());
+    snap
+}
+
+#[test]
+fn ids_repeated_across_pages_keep_the_last_record() {
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert(
+        "systemusers/skip-0000000.json",
+        br#"{"totalCount":3,"results":[{"_id":"a","email":"a@x.io"},{"_id":"b","email":"b@x.io"}]}"#.to_vec(),
+    );
+    snap.insert(
+        "systemusers/skip-0000002.json",
+        br#"{"totalCount":3,"results":[{"_id":"a","email":"a2@x.io","suspended":true}]}"#.to_vec(),
+    );
+    let root = snap.root().to_path_buf();
+    let loaded = load_from(&snap, &root).unwrap();
+    let users: Vec<(&str, &str)> = loaded
+        .data
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), u.email.as_str()))
+        .collect();
+    assert_eq!(users, [("b", "b@x.io"), ("a", "a2@x.io")]);
+    // The two records of `a` disagree (one suspended): which is right cannot be known.
+    assert!(
+        loaded.problems.iter().any(|p| p.contains(
+            "1 id(s) appear more than once with different records (a): the listing changed"
+        )),
+        "{:?}",
+        loaded.problems
+    );
+    // Two distinct users against a totalCount of 3: one is missing.
+    assert!(
+        loaded
+            .problems
+            .iter()
+            .any(|p| p.contains("2 of totalCount 3")),
+        "{:?}",
+        loaded.problems
+    );
+}
+
+#[test]
+fn id_and_field_aliases() {
+    let r = users(
+        r#"{"totalCount":3,"results":[
+          {"_id":"a1","email":"A@X.io","state":"SUSPENDED","suspended":true,"alternateEmail":""},
+          {"id":"a2","email":"b@x.io","password_expired":true,"state":null},
+          {"Id":"a3","Email":"c@x.io","PasswordExpired":"True","State":"STAGED","AlternateEmail":"C.P@y.io"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(r.total_count, Some(3));
+    let u = &r.items;
+    assert_eq!(u[0].id, "a1");
+    assert_eq!(u[0].email.as_str(), "a@x.io");
+    assert_eq!(u[0].alternate_email, None);
+    assert_eq!(u[0].state, JcState::Suspended);
+    assert!(u[1].password_expired);
+    assert_eq!(u[1].state, JcState::Unknown);
+    assert_eq!(u[2].state, JcState::Staged);
+    assert_eq!(u[2].alternate_email.as_ref().unwrap().as_str(), "c.p@y.io");
+}
+
+#[test]
+fn bad_records_and_foreign_documents() {
+    let e = users(r#"[{"_id":"a1"}]"#).err().unwrap();
+    assert_eq!(e.to_string(), "u.json: [0] (id a1): user a1 has no email");
+    let e = users(r#"{"totalCount":1,"results":[{"email":"a@x.io"}]}"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.to_string(), "u.json: results[0]: user has no _id/id/Id");
+    let e = users(r#"{"schemas":[],"Resources":[],"totalResults":0}"#)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("Slack SCIM listing"), "{e}");
+    let e = users(r#"[{"id":"U1","userName":"x","emails":[]}]"#)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("Slack SCIM user array"), "{e}");
+    let e = users(r#"{"totalCount":1,"results":[{"_id":"p","name":"slack","ssoUrl":"x"}]}"#)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("applications listing"), "{e}");
+}
+
+#[test]
+fn graph_records_in_every_spelling() {
+    let json = r#"[{"to":{"id":"u1","type":"user"}},{"ToId":"g2","ToType":"user_group"},
+                   {"id":"u3","type":"user","paths":[]},{"to":{"id":"u4"}}]"#;
+    let items: Vec<WireGraph> = serde_json::from_str(json).unwrap();
+    let got: Vec<_> = items.into_iter().map(WireGraph::target).collect();
+    assert_eq!(got[0], (Some("u1".into()), Some(Target::User)));
+    assert_eq!(got[1], (Some("g2".into()), Some(Target::UserGroup)));
+    assert_eq!(got[2], (Some("u3".into()), Some(Target::User)));
+    assert_eq!(got[3], (Some("u4".into()), None));
+}
