@@ -58,22 +58,14 @@ pub fn init_logging(global: &GlobalArgs) {
 
 /// Runs the command; `Ok` carries the exit status (drift is not an error).
 pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
-    // The flags are global (clap), but only a report has files to write: never ignored quietly.
-    if !matches!(cli.command, Command::Audit(_)) {
-        if cli.global.output.is_some() {
-            return Err(Error::Usage {
-                flag: "--output",
-                problem:
-                    "only `audit` writes its report to a file (`plan` writes the plan with --out)"
-                        .to_owned(),
-            });
-        }
-        if !cli.global.report.is_empty() {
-            return Err(Error::Usage {
-                flag: "--report",
-                problem: "only `audit` writes report files".to_owned(),
-            });
-        }
+    // `--report` is global (clap) but only a drift report has more formats to write: refused
+    // elsewhere rather than ignored. `--output` takes every command's rows.
+    if !matches!(cli.command, Command::Audit(_)) && !cli.global.report.is_empty() {
+        return Err(Error::Usage {
+            flag: "--report",
+            problem: "only `audit` writes report files (--output takes this command's rows)"
+                .to_owned(),
+        });
     }
     match &cli.command {
         Command::Audit(args) => audit(&cli.global, args),
@@ -157,10 +149,20 @@ fn load_jumpcloud_input(
     slack_apps: &[String],
 ) -> Result<(Loaded<model::JumpCloud>, Option<source::Snapshot>), Error> {
     if let Some(url) = &args.jumpcloud_url {
-        let live = live::read_jumpcloud(global, url, &args.jumpcloud_auth, &args.net, slack_apps)?;
+        // The connectors' users are fetched, but not written into the manifest: there they
+        // would narrow the connectors (`--slack-app` would hide multi-connector groups).
+        let live = live::read_jumpcloud(
+            global,
+            url,
+            &args.jumpcloud_auth,
+            &args.net,
+            slack_apps,
+            false,
+        )?;
         let root = live.snapshot.root().to_path_buf();
         let loaded = source::load_jumpcloud_from(&live.snapshot, &root)?;
-        return Ok((loaded, Some(live.snapshot)));
+        // Kept only to be saved: the raw pages are as large as the input.
+        return Ok((loaded, args.save.is_some().then_some(live.snapshot)));
     }
     let path = args
         .jumpcloud
@@ -178,7 +180,7 @@ fn load_slack_input(
         let live = live::read_slack(global, url, &args.slack_auth, &args.net, false)?;
         let root = live.snapshot.root().to_path_buf();
         let loaded = source::load_slack_from(&live.snapshot, &[root])?;
-        return Ok((loaded, Some(live.snapshot)));
+        return Ok((loaded, args.save.is_some().then_some(live.snapshot)));
     }
     Ok((source::load_slack(&args.slack)?, None))
 }
@@ -286,6 +288,14 @@ fn build_report(
     Ok((report, slack.data, config))
 }
 
+/// Writes a command's rows to `--output` (whole, or not at all) or stdout.
+pub fn deliver(global: &GlobalArgs, bytes: &[u8]) -> Result<(), Error> {
+    match &global.output {
+        Some(path) => write_whole(path, bytes),
+        None => emit(bytes),
+    }
+}
+
 /// Writes `bytes` to stdout whole.
 fn emit(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
@@ -319,7 +329,7 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
         cli::Format::Json => buf.extend_from_slice(&bytes),
         other => plan::write_rows(&plan, other, &mut buf).map_err(Error::Output)?,
     }
-    emit(&buf)?;
+    deliver(global, &buf)?;
     if global.quiet == 0 {
         let _ = writeln!(
             std::io::stderr().lock(),
@@ -441,6 +451,22 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
 /// and only when all of them are written, each renamed into place. A failure leaves none of them
 /// (and no temporary file) behind.
 pub fn write_all_whole(files: &[(&std::path::Path, &[u8])]) -> Result<(), Error> {
+    // What would make a rename fail half-way, checked before anything is written.
+    for (i, (path, _)) in files.iter().enumerate() {
+        let problem = if files[..i].iter().any(|(p, _)| p == path) {
+            Some("the same file is given twice")
+        } else if path.is_dir() {
+            Some("it is a directory")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Error::Write {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(problem),
+            });
+        }
+    }
     let tmp_of = |path: &std::path::Path| {
         let name = path
             .file_name()

@@ -190,6 +190,7 @@ pub fn read_jumpcloud(
     auth: &JumpCloudAuth,
     net: &NetArgs,
     slack_apps: &[String],
+    record_apps: bool,
 ) -> Result<Live<JumpCloudCounts>, Error> {
     let base = BaseUrl::parse(url)?;
     let key = Secret::load(
@@ -223,7 +224,7 @@ pub fn read_jumpcloud(
         "counts": {"users": counts.users, "applications": counts.applications,
                    "groups": counts.groups, "slack_apps_fetched": counts.slack_apps},
     });
-    if !slack_apps.is_empty() {
+    if record_apps && !slack_apps.is_empty() {
         manifest["slack_app_ids"] = json!(slack_apps);
     }
     Ok(finish(snapshot, counts, manifest, &client.stats, started))
@@ -276,7 +277,14 @@ pub fn fetch_jumpcloud(
     global: &GlobalArgs,
     args: &FetchJumpCloudArgs,
 ) -> Result<ExitStatus, Error> {
-    let live = read_jumpcloud(global, &args.url, &args.auth, &args.net, &args.slack_apps)?;
+    let live = read_jumpcloud(
+        global,
+        &args.url,
+        &args.auth,
+        &args.net,
+        &args.slack_apps,
+        true,
+    )?;
     live.snapshot.write_to(&args.out)?;
     say(
         global,

@@ -392,9 +392,17 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
     };
     // Nothing about an account is trusted before the URL has answered as a SCIM API; if it
     // does not, the plan is journaled not-attempted like after a 401.
-    let mut stopped: Option<crate::remote::Error> = runtime
-        .block_on(crate::remote::slack::check_base(&client))
-        .err();
+    let pending = plan
+        .actions
+        .iter()
+        .any(|a| !done.get(&a.slack_user_id).is_some_and(|o| o.is_final()));
+    let mut stopped: Option<crate::remote::Error> = if pending {
+        runtime
+            .block_on(crate::remote::slack::check_base(&client))
+            .err()
+    } else {
+        None
+    };
     // Whether this run may have changed anyone: if not, a stop means it could not run (exit 2).
     let mut wrote = false;
     for action in &plan.actions {
@@ -474,10 +482,7 @@ fn finish(
 ) -> Result<ExitStatus, Error> {
     let mut buf = Vec::new();
     render(records, dry_run, args, journal, global.format, &mut buf).map_err(Error::Output)?;
-    std::io::stdout()
-        .lock()
-        .write_all(&buf)
-        .map_err(Error::Output)?;
+    crate::deliver(global, &buf)?;
     let ok = records
         .iter()
         .all(|r| r.outcome.is_none_or(Outcome::is_success));

@@ -186,10 +186,7 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
     }
     let mut buf = Vec::new();
     render(&checks, &summary, base.as_str(), global.format, &mut buf).map_err(Error::Output)?;
-    std::io::stdout()
-        .lock()
-        .write_all(&buf)
-        .map_err(Error::Output)?;
+    crate::deliver(global, &buf)?;
     let active = summary.get("still-active").copied().unwrap_or(0);
     if global.quiet == 0 {
         let _ = writeln!(

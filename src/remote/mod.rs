@@ -210,8 +210,12 @@ impl BaseUrl {
         }
         if url.query().is_some() || url.fragment().is_some() {
             // Every request path is appended to the base: after a `?` or `#` it would be lost.
+            // Not echoed: a query may carry a token.
+            let mut shown = url.clone();
+            shown.set_query(None);
+            shown.set_fragment(None);
             return Err(Error::BadUrl {
-                url: raw.to_owned(),
+                url: format!("{shown}?…"),
                 problem: "a base URL has no query string or fragment".to_owned(),
             });
         }

@@ -589,3 +589,49 @@ fn a_live_audit_saves_nothing_unless_both_reads_succeed() {
     assert!(save.join("slack/manifest.json").exists());
     assert!(save.join("jumpcloud/manifest.json").exists());
 }
+
+#[test]
+fn a_live_audit_with_slack_app_still_sees_every_connector() {
+    let slack = demo_slack();
+    let jc = demo_jumpcloud();
+    let codes = |args: &[&str]| -> Vec<String> {
+        let r = run_env(
+            None,
+            &[
+                &[
+                    "audit",
+                    "--format",
+                    "json",
+                    "--slack-app",
+                    "5e0f1a2b3c4d5e6f7a8b9c0d",
+                ][..],
+                args,
+            ]
+            .concat(),
+            &[SLACK_TOKEN, JC_KEY],
+        );
+        r.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let live = codes(&[
+        "--slack-url",
+        &slack.base_url("v2"),
+        "--jumpcloud-url",
+        &jc.base_url(),
+    ]);
+    let files = codes(&[
+        "--slack",
+        "fixtures/demo/slack",
+        "--jumpcloud",
+        "fixtures/demo/jumpcloud",
+    ]);
+    assert!(
+        live.iter().any(|c| c == "multi-connector-group"),
+        "{live:?}"
+    );
+    assert_eq!(live, files);
+}

@@ -500,31 +500,52 @@ fn report_files_are_written_all_or_none() {
 }
 
 #[test]
-fn report_file_flags_are_refused_where_there_is_no_report() {
+fn output_takes_every_commands_rows_and_report_is_audits() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     let rows = dir.path().join("rows.md");
-    for (flag, value) in [
-        ("--output", rows.display().to_string()),
-        ("--report", format!("csv={}", rows.display())),
-    ] {
-        let r = run_env(
+    let run = |extra: &[&str]| {
+        run_env(
             None,
             &[
-                "plan",
-                "--jumpcloud",
-                "fixtures/demo/jumpcloud",
-                "--slack",
-                "fixtures/demo/slack",
-                "--out",
-                arg(&plan),
-                flag,
-                &value,
-            ],
+                &[
+                    "plan",
+                    "--jumpcloud",
+                    "fixtures/demo/jumpcloud",
+                    "--slack",
+                    "fixtures/demo/slack",
+                    "--out",
+                    arg(&plan),
+                    "--format",
+                    "markdown",
+                ][..],
+                extra,
+            ]
+            .concat(),
             &[],
-        );
-        assert_eq!(r.code, 2, "{r:?}");
-        assert!(r.stderr.contains("only `audit`"), "{r:?}");
-        assert!(!plan.exists() && !rows.exists());
-    }
+        )
+    };
+    let csv = format!("csv={}", rows.display());
+    let r = run(&["--report", &csv]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("only `audit` writes report files"),
+        "{r:?}"
+    );
+    assert!(!plan.exists() && !rows.exists());
+    let r = run(&["--output", arg(&rows)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    assert!(
+        std::fs::read_to_string(&rows)
+            .unwrap()
+            .contains("W0NW0000004")
+    );
+    // One file named twice is refused before anything is written.
+    let out = dir.path().join("r.json");
+    let csv = format!("csv={}", out.display());
+    let r = audit(&["--output", arg(&out), "--report", &csv], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("the same file is given twice"), "{r:?}");
+    assert!(!out.exists());
 }
