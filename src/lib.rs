@@ -447,9 +447,10 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     write_all_whole(&[(path, bytes)])
 }
 
-/// Writes a set of files whole or not at all: every one to a temporary file beside it, fsynced,
-/// and only when all of them are written, each renamed into place. A failure leaves none of them
-/// (and no temporary file) behind.
+/// Writes a set of files whole: every one to a temporary file beside it, fsynced, and only when
+/// all of them are written, each renamed into place. A failed write leaves none of them (and no
+/// temporary file) behind; what would make a rename fail is refused up front, and a rename that
+/// fails anyway leaves the ones renamed before it.
 pub fn write_all_whole(files: &[(&std::path::Path, &[u8])]) -> Result<(), Error> {
     // What would make a rename fail half-way, checked before anything is written.
     for (i, (path, _)) in files.iter().enumerate() {

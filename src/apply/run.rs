@@ -246,11 +246,23 @@ pub async fn execute(
             record,
             may_have_landed: sent.may_have_landed(),
         }),
-        Err(Stop::Remote { error, .. }) => Err(Stop::Remote {
+        Err(Halt::Remote(error)) => Err(Stop::Remote {
             error,
             may_have_landed: sent.may_have_landed(),
         }),
-        Err(e) => Err(e),
+        Err(Halt::Journal(e)) => Err(Stop::Journal(e)),
+    }
+}
+
+/// A [`Stop`] before `execute` knows what the PATCHes did (it reads that from [`Sent`]).
+enum Halt {
+    Remote(Error),
+    Journal(journal::Error),
+}
+
+impl From<journal::Error> for Halt {
+    fn from(e: journal::Error) -> Self {
+        Self::Journal(e)
     }
 }
 
@@ -261,7 +273,7 @@ async fn run_action(
     confirm: Confirm,
     journal: &mut Journal,
     sent: &mut Sent,
-) -> Result<Record, Stop> {
+) -> Result<Record, Halt> {
     let id = action.slack_user_id.as_str();
     let path = format!("/Users/{id}");
     let before = match read(client, id).await {
@@ -274,10 +286,7 @@ async fn run_action(
             ));
         }
         Err(error) if stops_run(&error) => {
-            return Err(Stop::Remote {
-                error,
-                may_have_landed: false,
-            });
+            return Err(Halt::Remote(error));
         }
         Err(e) => {
             return Ok(outcome(
@@ -313,11 +322,6 @@ async fn run_action(
     let policy = *client.policy();
     let mut jitter = Jitter::new(id.bytes().map(u64::from).sum());
     let (mut patches, mut limited) = (0u32, 0u32);
-    // `execute` fills in `may_have_landed` from `sent`.
-    let stop = |error: Error| Stop::Remote {
-        error,
-        may_have_landed: false,
-    };
     loop {
         patches += 1;
         let failure = match client
@@ -347,7 +351,11 @@ async fn run_action(
                     }
                     continue;
                 }
-                Class::Auth => return Err(stop(client.refusal("PATCH", &path, status, &answer))),
+                Class::Auth => {
+                    return Err(Halt::Remote(
+                        client.refusal("PATCH", &path, status, &answer),
+                    ));
+                }
                 Class::Fatal if status == 404 && crate::remote::is_scim_not_found(&answer) => {
                     let mut r = outcome(
                         id,
@@ -365,7 +373,7 @@ async fn run_action(
                     let scim = crate::remote::scim_error_detail(&answer)
                         .is_some_and(|d| !crate::remote::is_endpoint_error(&d));
                     if stops_run(&refusal) || !scim {
-                        return Err(stop(refusal));
+                        return Err(Halt::Remote(refusal));
                     }
                     let text = slack_error(&answer);
                     let mut r = outcome(id, Outcome::Refused, format!("Slack refused: {text}"));
@@ -398,7 +406,7 @@ async fn run_action(
                 return Ok(done(r, &before));
             }
             Ok(Read::Found(_)) => {}
-            Err(e @ Error::Auth { .. }) => return Err(stop(e)),
+            Err(e @ Error::Auth { .. }) => return Err(Halt::Remote(e)),
             Err(e) => {
                 // Not known either way: never send it again blind. A re-run re-reads it first.
                 let mut r = outcome(
@@ -449,7 +457,7 @@ async fn run_action(
                 r.patches = Some(patches);
                 return Ok(done(r, &before));
             }
-            Err(e @ Error::Auth { .. }) => return Err(stop(e)),
+            Err(e @ Error::Auth { .. }) => return Err(Halt::Remote(e)),
             Err(e) => tracing::warn!("re-reading {id}: {e}"),
         }
         if started.elapsed() + wait > confirm.timeout {
