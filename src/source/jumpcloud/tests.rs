@@ -1,6 +1,7 @@
 //! Unit tests of jumpcloud.
 
 use super::*;
+use crate::model::JcState;
 
 fn users(json: &str) -> Result<Records<JcUser>, Error> {
     read_users_file(Path::new("u.json"), json.as_bytes())

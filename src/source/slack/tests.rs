@@ -1,0 +1,154 @@
+//! Unit tests of the Slack loader.
+
+use super::*;
+
+fn page(json: &str) -> Result<Kind, Error> {
+    classify(Path::new("p.json"), json.as_bytes())
+}
+
+#[test]
+fn ids_repeated_across_pages_are_kept_once_and_reported() {
+    let mut snap = super::super::Snapshot::new("slack");
+    let user = |id: &str, mail: &str| format!(r#"{{"id":"{id}","emails":[{{"value":"{mail}"}}]}}"#);
+    let page = |start: u32, users: &[String]| {
+        format!(
+            r#"{{"totalResults":3,"startIndex":{start},"Resources":[{}]}}"#,
+            users.join(",")
+        )
+        .into_bytes()
+    };
+    snap.insert(
+        "start-1.json",
+        page(1, &[user("U1", "a@x.io"), user("U2", "b@x.io")]),
+    );
+    snap.insert("start-3.json", page(3, &[user("U2", "b@x.io")]));
+    let root = snap.root().to_path_buf();
+    let loaded = load_from(&snap, &[root]).unwrap();
+    let ids: Vec<&str> = loaded.data.users.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["U1", "U2"]);
+    assert!(
+        loaded
+            .problems
+            .iter()
+            .any(|p| p.contains("1 user id(s) appear more than once (U2)")),
+        "{:?}",
+        loaded.problems
+    );
+}
+
+#[test]
+fn emails_keep_the_first_primary_first_and_drop_repeats() {
+    let json = r#"[{"id":"U1","emails":[{"value":"b@x.io"},{"value":"A@x.io","primary":true},
+        {"value":"a@X.io","primary":true},null,{"value":" "},{"value":"c@x.io","primary":true}]}]"#;
+    let Kind::Array(users, _) = page(json).unwrap() else {
+        panic!("an array")
+    };
+    let emails: Vec<&str> = users[0].emails.iter().map(Email::as_str).collect();
+    assert_eq!(emails, ["a@x.io", "b@x.io", "c@x.io"]);
+}
+
+#[test]
+fn v1_and_v2_pages_in_any_key_order() {
+    let v1 = r#"{"totalResults":2,"itemsPerPage":2,"startIndex":1,"schemas":["urn:scim:schemas:core:1.0"],
+        "Resources":[{"id":"U1","active":true,"emails":[{"value":"","primary":false},{"value":"A@X.io","primary":true}]},
+                     {"id":"U2","active":false,"emails":[{"value":"b@x.io"}],"externalId":""}]}"#;
+    let Kind::Page(p) = page(v1).unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.version, Some(ScimVersion::V1));
+    assert_eq!(p.users[0].primary_email().as_str(), "a@x.io");
+    assert_eq!(p.users[1].external_id, None);
+    let v2 = r#"{"Resources":[{"id":"W1","emails":[{"value":"w@x.io","primary":false},{"value":"p@x.io","primary":true}],
+        "meta":{"created":"2019-07-24T00:55:02-07:00"}}],
+        "schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1}"#;
+    let Kind::Page(p) = page(v2).unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.version, Some(ScimVersion::V2));
+    let emails: Vec<&str> = p.users[0].emails.iter().map(Email::as_str).collect();
+    assert_eq!(emails, vec!["p@x.io", "w@x.io"]);
+    assert!(p.users[0].active);
+    assert!(p.users[0].created.is_some());
+}
+
+#[test]
+fn wrong_kinds_are_named() {
+    let e = page(r#"{"totalCount":1,"results":[{"_id":"a","email":"a@x.io"}]}"#)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("JumpCloud v1 page"), "{e}");
+    assert!(matches!(
+        page(r#"{"totalResults":1,"Resources":[{"id":"S1","displayName":"g","members":[]}]}"#),
+        Ok(Kind::Other(_))
+    ));
+    let e = page(r#"[{"_id":"a","email":"a@x.io"}]"#).err().unwrap();
+    assert!(e.to_string().contains("JumpCloud users export"), "{e}");
+    let e = page("id,email\n").err().unwrap();
+    assert!(e.to_string().contains("not a JSON document"), "{e}");
+}
+
+#[test]
+fn records_without_id_or_email_are_named() {
+    let e = page(r#"{"totalResults":2,"Resources":[{"id":"U1","emails":[{"value":"a@x.io"}]},{"id":"U2","emails":[{"value":""}]}]}"#)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "p.json: Resources[1] (id U2): user U2 has no email"
+    );
+    let e = page(r#"[{"userName":"x","emails":[{"value":"a@x.io"}]}]"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.to_string(), "p.json: [0]: user has no id");
+}
+
+fn p(start: u64, total: u64, ids: &[&str]) -> Page {
+    Page {
+        path: PathBuf::from(format!("start-{start}.json")),
+        start_index: Some(start),
+        total_results: Some(total),
+        version: Some(ScimVersion::V2),
+        users: ids
+            .iter()
+            .map(|id| SlackUser {
+                id: (*id).into(),
+                external_id: None,
+                user_name: None,
+                active: true,
+                emails: vec![Email::parse(&format!("{id}@x.io")).unwrap()],
+                created: None,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn complete_pages_with_trailing_empty_page() {
+    let (users, total, problems) = check_pages(vec![
+        p(3, 4, &["c", "d"]),
+        p(1, 4, &["a", "b"]),
+        p(5, 4, &[]),
+    ]);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(total, Some(4));
+    assert_eq!(users.len(), 4);
+    assert_eq!(users[0].id, "a");
+}
+
+#[test]
+fn gaps_overlaps_and_short_sets_are_problems() {
+    let (_, _, problems) = check_pages(vec![p(1, 6, &["a", "b"]), p(5, 6, &["e", "f"])]);
+    assert_eq!(
+        problems,
+        vec!["users 3–4 missing (the next page, start-5.json, starts at 5)"]
+    );
+    let (_, _, problems) = check_pages(vec![p(1, 3, &["a", "b"]), p(2, 3, &["b", "c"])]);
+    assert!(problems[0].contains("overlaps"), "{problems:?}");
+    let (_, _, problems) = check_pages(vec![p(1, 5, &["a", "b"])]);
+    assert_eq!(
+        problems,
+        vec!["users 3–5 missing: the pages hold 2 of totalResults 5"]
+    );
+    let (_, _, problems) = check_pages(vec![p(1, 2, &["a", "b"]), p(3, 3, &["c"])]);
+    assert!(problems[0].contains("totalResults differs"), "{problems:?}");
+}
