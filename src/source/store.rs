@@ -223,7 +223,9 @@ impl Snapshot {
             || "snapshot".to_owned(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let prefix = format!(".{name}.partial-");
+        remove_abandoned(parent, &prefix);
+        let tmp = parent.join(format!("{prefix}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         let result = (|| {
             // Written first, then fsynced together: one fsync after each write would wait for
@@ -266,6 +268,33 @@ impl Snapshot {
             let _ = std::fs::remove_dir_all(&tmp);
         }
         result
+    }
+}
+
+/// Removes the temporary directories that earlier writes of the same target left when they
+/// were killed (Ctrl-C, OOM) before their rename: `PREFIX<pid>` whose process is gone. Only
+/// where `/proc` tells which processes live; a live writer's directory is never touched.
+fn remove_abandoned(parent: &Path, prefix: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            tracing::info!(path = %entry.path().display(), "removing an abandoned partial snapshot");
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -373,6 +402,24 @@ mod tests {
         assert!(err.to_string().contains("not empty"), "{err}");
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no partial directory left behind");
+    }
+
+    #[test]
+    fn a_killed_writers_partial_directory_is_removed_by_the_next_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Above any pid_max: no such process. A live process's directory (ours, pid 1) stays,
+        // and so do other targets' and other names.
+        let dead = tmp.path().join(".snap.partial-999999999");
+        let live = tmp.path().join(".snap.partial-1");
+        let other = tmp.path().join(".other.partial-999999999");
+        for d in [&dead, &live, &other] {
+            std::fs::create_dir_all(d.join("users")).unwrap();
+        }
+        let mut s = Snapshot::new("label");
+        s.insert("manifest.json", b"{}".to_vec());
+        s.write_to(&tmp.path().join("snap")).unwrap();
+        assert_eq!(dead.exists(), !Path::new("/proc/self").exists());
+        assert!(live.exists() && other.exists());
     }
 
     #[test]
