@@ -98,7 +98,6 @@ async fn read(client: &Client, id: &str) -> Result<Read, Error> {
     match client.get(&format!("/Users/{id}")).await {
         Ok(body) => seen_of(&body, id).map(Read::Found),
         Err(Error::Status {
-            status: 404,
             scim_not_found: true,
             ..
         }) => Ok(Read::Gone),
@@ -351,23 +350,23 @@ async fn run_action(
                     }
                     continue;
                 }
-                Class::Auth => {
-                    return Err(Halt::Remote(
-                        client.refusal("PATCH", &path, status, &answer),
-                    ));
-                }
-                Class::Fatal if status == 404 && crate::remote::is_scim_not_found(&answer) => {
-                    let mut r = outcome(
-                        id,
-                        Outcome::Gone,
-                        "no longer exists (404 on PATCH)".to_owned(),
-                    );
-                    r.http_status = Some(404);
-                    r.patches = Some(patches);
-                    return Ok(done(r, &before));
-                }
-                Class::Fatal => {
+                Class::Auth | Class::Fatal => {
+                    // A 403 that names this account (an Owner an Admin's token may not touch)
+                    // is that account's refusal; any other 401/403 is the token's.
                     let refusal = client.refusal("PATCH", &path, status, &answer);
+                    if matches!(refusal, Error::Auth { .. }) {
+                        return Err(Halt::Remote(refusal));
+                    }
+                    if crate::remote::is_scim_not_found(status, &answer) {
+                        let mut r = outcome(
+                            id,
+                            Outcome::Gone,
+                            format!("no longer exists (HTTP {status} on PATCH)"),
+                        );
+                        r.http_status = Some(status);
+                        r.patches = Some(patches);
+                        return Ok(done(r, &before));
+                    }
                     // Only the SCIM API's own error about this account is a refusal (final); a
                     // proxy's page or an endpoint error would be the same for every account.
                     let scim = crate::remote::scim_error_detail(&answer)

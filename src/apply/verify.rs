@@ -113,7 +113,6 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
                         }
                     }
                     Err(crate::remote::Error::Status {
-                        status: 404,
                         scim_not_found: true,
                         ..
                     }) => Check {

@@ -162,19 +162,75 @@ async fn v1_listing(
 }
 
 /// Reads a v2 listing page by page until an empty page; returns `(relative path, body)` pages
-/// and the ids of its records.
+/// and the ids of its records. Where the server sends `x-total-count` (unverified for JumpCloud;
+/// its PowerShell module reads it when present), the records must add up to it and it must
+/// not move, else the listing is read again (`max_rereads`) and then refused; each page's count
+/// is saved beside it as `skip-N.json.headers` (as `curl -D` would) for the loader to check.
 async fn v2_listing(
     client: Client,
     endpoint: String,
     folder: String,
+    max_rereads: u32,
 ) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>), Error> {
+    let mut last = String::new();
+    for attempt in 0..=max_rereads {
+        let (pages, ids, totals) = v2_pages(&client, &endpoint, &folder).await?;
+        let held: u64 = totals.iter().map(|(n, _)| n).sum();
+        let first = totals.first().and_then(|(_, t)| *t);
+        let problem = first.and_then(|total| {
+            if totals.iter().any(|(_, t)| *t != Some(total)) {
+                Some(format!(
+                    "x-total-count moved while it was paged (first {total})"
+                ))
+            } else {
+                (held != total)
+                    .then(|| format!("the pages hold {held} records but x-total-count is {total}"))
+            }
+        });
+        let Some(problem) = problem else {
+            let mut out = Vec::with_capacity(pages.len() * 2);
+            for ((rel, body), (_, total)) in pages.into_iter().zip(totals) {
+                if let Some(total) = total {
+                    out.push((
+                        format!("{rel}.headers"),
+                        format!("x-total-count: {total}\r\n").into_bytes(),
+                    ));
+                }
+                out.push((rel, body));
+            }
+            return Ok((out, ids));
+        };
+        if attempt < max_rereads {
+            tracing::warn!(
+                "JumpCloud {endpoint}: {problem}; reading it again ({} of {max_rereads})",
+                attempt + 1
+            );
+        }
+        last = problem;
+    }
+    Err(Error::Unstable {
+        what: format!("JumpCloud {endpoint}"),
+        attempts: max_rereads + 1,
+        problem: last,
+    })
+}
+
+/// One pass over a v2 listing: the pages, the records' ids, and each page's record count and
+/// `x-total-count`.
+#[allow(clippy::type_complexity)]
+async fn v2_pages(
+    client: &Client,
+    endpoint: &str,
+    folder: &str,
+) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>, Vec<(u64, Option<u64>)>), Error> {
     let sep = if endpoint.contains('?') { '&' } else { '?' };
     let mut skip = 0u64;
     let mut pages = Vec::new();
     let mut ids: Vec<String> = Vec::new();
+    let mut totals = Vec::new();
     loop {
         let path = format!("{endpoint}{sep}limit={LIMIT}&skip={skip}");
-        let body = client.get(&path).await?;
+        let (body, total) = client.get_counted(&path).await?;
         let records: Vec<Ids> = serde_json::from_slice(&body).map_err(|e| body_error(&path, e))?;
         let n = records.len() as u64;
         // A server that ignores `skip` would be paged for ever: a page that repeats the one
@@ -193,8 +249,9 @@ async fn v2_listing(
         }
         ids.extend(records.into_iter().filter_map(Ids::id));
         pages.push((format!("{folder}/skip-{skip:06}.json"), body));
+        totals.push((n, total));
         if n == 0 {
-            return Ok((pages, ids));
+            return Ok((pages, ids, totals));
         }
         skip += n;
     }
@@ -241,9 +298,15 @@ pub async fn fetch(
         client.clone(),
         "/api/v2/usergroups".to_owned(),
         "usergroups".to_owned(),
+        opts.max_rereads,
     )
     .await?;
-    progress.inc(pages.len() as u64);
+    progress.inc(
+        pages
+            .iter()
+            .filter(|(rel, _)| !rel.ends_with(".headers"))
+            .count() as u64,
+    );
     counts.groups = group_ids.len() as u64;
     for id in &group_ids {
         folder_id("user group", id)?;
@@ -252,6 +315,7 @@ pub async fn fetch(
         snapshot.insert(rel, body);
     }
     progress.inc_length(2 * group_ids.len() as u64);
+    let max_rereads = opts.max_rereads;
     let mut jobs = Vec::new();
     for id in &group_ids {
         for (endpoint, folder) in [
@@ -266,7 +330,7 @@ pub async fn fetch(
         ] {
             let (client, progress) = (client.clone(), progress.clone());
             jobs.push(async move {
-                let r = v2_listing(client, endpoint, folder).await;
+                let r = v2_listing(client, endpoint, folder, max_rereads).await;
                 progress.inc(1);
                 r
             });
@@ -309,6 +373,7 @@ pub async fn fetch(
                 client.clone(),
                 format!("/api/v2/applications/{app}/users"),
                 format!("applications/{app}/users"),
+                opts.max_rereads,
             )
         })
         .collect();

@@ -55,7 +55,7 @@ pub enum Error {
         hint: &'static str,
     },
     /// Any other non-success status that is not retried.
-    #[error("{service} answered HTTP {status} {detail} on {method} {path}{}", not_scim_hint(*.status, *.scim_not_found))]
+    #[error("{service} answered HTTP {status} {detail} on {method} {path}{}", not_scim_hint(service, *.status, *.scim_not_found))]
     Status {
         /// "Slack SCIM" or "JumpCloud".
         service: &'static str,
@@ -68,7 +68,7 @@ pub enum Error {
         /// The path requested.
         path: String,
         /// The body is a SCIM error saying the resource does not exist (see
-        /// [`is_scim_not_found`]): only then does a 404 mean an account is gone.
+        /// [`is_scim_not_found`]): only then is an account gone.
         scim_not_found: bool,
     },
     /// Retries used up on 5xx or transport errors.
@@ -280,9 +280,12 @@ pub struct Client {
     pub stats: Arc<Stats>,
 }
 
+/// The service name of Slack's errors.
+const SLACK: &str = "Slack SCIM";
+
 /// What an error adds when a 404 did not come from the SCIM API itself.
-fn not_scim_hint(status: u16, scim_not_found: bool) -> &'static str {
-    if status == 404 && !scim_not_found {
+fn not_scim_hint(service: &str, status: u16, scim_not_found: bool) -> &'static str {
+    if service == SLACK && status == 404 && !scim_not_found {
         "; not a SCIM error: is the URL the SCIM base (…/scim/v1 or …/scim/v2)?"
     } else {
         ""
@@ -307,22 +310,45 @@ pub fn scim_error_detail(body: &[u8]) -> Option<String> {
     })
 }
 
+/// A SCIM error's code: its first word (Slack sends `bad_endpoint`, sometimes with more words).
+fn error_code(detail: &str) -> &str {
+    detail
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or_default()
+}
+
 /// Whether a SCIM error is about the request's endpoint or method (Slack's `bad_endpoint`,
 /// `method_not_allowed`, perhaps with more words after), not about a resource.
 pub fn is_endpoint_error(detail: &str) -> bool {
-    let first = detail
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or_default();
-    matches!(first, "bad_endpoint" | "method_not_allowed")
+    matches!(error_code(detail), "bad_endpoint" | "method_not_allowed")
 }
 
-/// Whether a 404's body is the SCIM server's own "no such resource": a SCIM error that is not
-/// about the endpoint. A 404 from anything else (a wrong base URL, a proxy, a web server's page)
-/// must never mark an account gone. (A generic SCIM server answers a wrong path with an ordinary
-/// SCIM error: `apply` and `verify` first prove the base URL with a listing read.)
-pub fn is_scim_not_found(body: &[u8]) -> bool {
-    scim_error_detail(body).is_some_and(|d| !is_endpoint_error(&d))
+/// Slack's refusals to change one account (reference: errors), whatever their status: a 403
+/// with one of these is about that account, not the token.
+fn is_account_refusal(detail: &str) -> bool {
+    matches!(
+        error_code(detail),
+        "cannot_modify_owner"
+            | "cannot_disable_primary_owner"
+            | "primary_owner_check_failure"
+            | "cannot_disable_bot_user_with_scim"
+            | "cannot_modify_gdpr"
+    )
+}
+
+/// Whether an answer is the SCIM server's own "no such resource": a 404 whose body is a SCIM
+/// error that is not about the endpoint, or Slack's `no_such_user`/`unknown_user` under any 4xx
+/// (Slack documents the codes, not their status). A 404 from anything else (a wrong base URL, a
+/// proxy, a web server's page) must never mark an account gone. (A generic SCIM server answers
+/// a wrong path with an ordinary SCIM error: `apply` and `verify` first prove the base URL with
+/// a listing read.)
+pub fn is_scim_not_found(status: u16, body: &[u8]) -> bool {
+    scim_error_detail(body).is_some_and(|d| {
+        (status == 404 && !is_endpoint_error(&d))
+            || ((400..500).contains(&status)
+                && matches!(error_code(&d), "no_such_user" | "unknown_user"))
+    })
 }
 
 fn body_detail(body: &[u8]) -> String {
@@ -418,7 +444,7 @@ impl Client {
     /// A Slack SCIM client (`Authorization: Bearer`).
     pub fn slack(base: BaseUrl, token: &Secret, options: &NetOptions) -> Result<Self, Error> {
         Self::new(
-            "Slack SCIM",
+            SLACK,
             "check the token (SLACK_SCIM_TOKEN or --token-file), that it carries the `admin` scope and its owner is still an Admin or Owner, and on Enterprise Grid that the app is installed on the org, not a workspace",
             base,
             &("authorization", format!("Bearer {}", token.expose())),
@@ -496,11 +522,17 @@ impl Client {
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| retry::parse_retry_after(v, jiff::Timestamp::now()));
+                let total_count = resp
+                    .headers()
+                    .get("x-total-count")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok());
                 match read_body(resp).await {
                     Ok(body) => Attempt::Answer {
                         status,
                         body,
                         retry_after,
+                        total_count,
                     },
                     Err(e) => Attempt::Transport(transport_message(&e)),
                 }
@@ -535,7 +567,8 @@ impl Client {
     /// `400 unsupported_version`) or any other status.
     pub fn refusal(&self, method: &'static str, path: &str, status: u16, body: &[u8]) -> Error {
         let detail = body_detail(body);
-        let auth = retry::classify(status) == Class::Auth
+        let account_refusal = scim_error_detail(body).is_some_and(|d| is_account_refusal(&d));
+        let auth = (retry::classify(status) == Class::Auth && !account_refusal)
             || (status == 400 && detail.contains("unsupported_version"));
         if auth {
             Error::Auth {
@@ -553,21 +586,31 @@ impl Client {
                 status,
                 detail,
                 path: path.to_owned(),
-                scim_not_found: status == 404 && is_scim_not_found(body),
+                scim_not_found: is_scim_not_found(status, body),
             }
         }
     }
 
     /// GETs `path` (with its query) under the base URL, retrying as the policy says.
     pub async fn get(&self, path: &str) -> Result<Vec<u8>, Error> {
+        self.get_counted(path).await.map(|(body, _)| body)
+    }
+
+    /// [`Client::get`], with the answer's `x-total-count` header when it has one.
+    pub async fn get_counted(&self, path: &str) -> Result<(Vec<u8>, Option<u64>), Error> {
         let mut jitter = Jitter::new(self.stats.requests.load(Ordering::Relaxed));
         let mut failures = 0u32;
         let mut limited = 0u32;
         loop {
             let mut no_answer = false;
             let failure = match self.send_once(reqwest::Method::GET, path, None).await {
-                Attempt::Answer { status, body, .. } => match retry::classify(status) {
-                    Class::Success => return Ok(body),
+                Attempt::Answer {
+                    status,
+                    body,
+                    total_count,
+                    ..
+                } => match retry::classify(status) {
+                    Class::Success => return Ok((body, total_count)),
                     Class::RateLimited => {
                         limited += 1;
                         if limited > self.policy.max_429 {
@@ -632,6 +675,8 @@ pub enum Attempt {
         body: Vec<u8>,
         /// `Retry-After`, parsed.
         retry_after: Option<Duration>,
+        /// `x-total-count` (JumpCloud v2 listings, where sent), parsed.
+        total_count: Option<u64>,
     },
     /// No answer (connection refused or dropped, timeout), with the causes.
     Transport(String),

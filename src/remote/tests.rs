@@ -4,29 +4,54 @@ use super::*;
 use std::sync::atomic::AtomicUsize;
 
 #[test]
-fn only_a_scim_error_404_says_a_resource_is_missing() {
+fn only_a_scim_error_says_a_resource_is_missing() {
     // Slack's two shapes, and a generic SCIM 2.0 server's.
     assert!(is_scim_not_found(
+        404,
         br#"{"Errors":{"description":"no_such_user","code":404}}"#
     ));
     assert!(is_scim_not_found(
+        404,
         br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"no_such_user","status":404}"#
     ));
     assert!(is_scim_not_found(
+        404,
         br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","detail":"Resource 2819c223 not found"}"#
     ));
+    // Slack documents `no_such_user`/`unknown_user`, not their status.
+    assert!(is_scim_not_found(
+        400,
+        br#"{"Errors":{"description":"no_such_user","code":400}}"#
+    ));
+    assert!(is_scim_not_found(
+        400,
+        br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"unknown_user","status":400}"#
+    ));
+    // Any other 4xx is not "gone", nor is a 5xx that says so.
+    assert!(!is_scim_not_found(
+        400,
+        br#"{"Errors":{"description":"invalid_query","code":400}}"#
+    ));
+    assert!(!is_scim_not_found(
+        500,
+        br#"{"Errors":{"description":"no_such_user","code":500}}"#
+    ));
+    assert!(!is_scim_not_found(400, br#"{"message":"no_such_user"}"#));
     // A wrong endpoint, a proxy's or web server's page, an empty body: not about the user.
     assert!(!is_scim_not_found(
+        404,
         br#"{"Errors":{"description":"bad_endpoint","code":404}}"#
     ));
     assert!(!is_scim_not_found(
+        404,
         br#"{"Errors":{"description":"bad_endpoint (no such route)","code":404}}"#
     ));
     assert!(!is_scim_not_found(
+        404,
         b"<html><body>404 Not Found</body></html>"
     ));
-    assert!(!is_scim_not_found(br#"{"message":"Not Found"}"#));
-    assert!(!is_scim_not_found(b""));
+    assert!(!is_scim_not_found(404, br#"{"message":"Not Found"}"#));
+    assert!(!is_scim_not_found(404, b""));
 }
 
 /// Jobs that sleep `ms[i]` and return `i`, counting how many run at once and how many began.

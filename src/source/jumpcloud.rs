@@ -290,6 +290,7 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
         }
         pages.push((path, records.items));
     }
+    check_total_headers(store, dir, what, &pages, out)?;
     if pages.is_empty() {
         // An export writes at least the closing empty page: no page at all is a listing that
         // was never written, not an empty one.
@@ -323,6 +324,58 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
         }
     }
     Ok(pages)
+}
+
+/// Checks a v2 folder against the `x-total-count` of its pages' header dumps
+/// (`skip-N.json.headers`, as `fetch` and `curl -D` write them), where there are any: the
+/// records must add up to it, and it must not move from page to page.
+fn check_total_headers<T>(
+    store: &dyn Store,
+    dir: &Path,
+    what: &str,
+    pages: &[(PathBuf, Vec<T>)],
+    out: &mut Loaded<JumpCloud>,
+) -> Result<(), Error> {
+    let mut totals = Vec::new();
+    for path in store.list(dir, &["headers"])? {
+        let bytes = store.read(&path)?;
+        out.digest.add_hashed(&path, store.sha256(&path, &bytes));
+        let text = String::from_utf8_lossy(&bytes);
+        // The last one wins: a dump holds one header block per response (redirects, 100s).
+        let total = text
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .rfind(|(k, _)| k.trim().eq_ignore_ascii_case("x-total-count"))
+            .map(|(_, v)| v.trim().parse::<u64>());
+        match total {
+            None => {}
+            Some(Ok(n)) => totals.push((path.clone(), n)),
+            Some(Err(_)) => {
+                return Err(Error::Record {
+                    path: path.clone(),
+                    record: "x-total-count".to_owned(),
+                    problem: "not a count".to_owned(),
+                });
+            }
+        }
+    }
+    let Some((first_path, total)) = totals.first() else {
+        return Ok(());
+    };
+    let held: usize = pages.iter().map(|(_, items)| items.len()).sum();
+    if let Some((path, moved)) = totals.iter().find(|(_, n)| n != total) {
+        out.problems.push(format!(
+            "{what}: x-total-count moved while the listing was paged ({total} in {}, {moved} in {})",
+            first_path.display(),
+            path.display()
+        ));
+    } else if u64::try_from(held).ok() != Some(*total) {
+        out.problems.push(format!(
+            "{what}: the pages hold {held} records but x-total-count says {total} ({}): the listing is incomplete",
+            first_path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// The `N` of a `skip-N.json` page name.

@@ -791,3 +791,65 @@ fn one_account_that_cannot_be_read_fails_alone() {
         1,
     );
 }
+
+#[test]
+fn an_owner_the_token_may_not_touch_is_refused_alone_and_no_such_user_under_400_is_gone() {
+    let owner = TARGETS[1];
+    for version in ["v1", "v2"] {
+        let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+        config.owner_ids = vec![owner.to_owned()];
+        // Slack documents `no_such_user`, not its status.
+        config.no_such_user_status = 400;
+        let emu = SlackEmulator::start(config);
+        let before = active_map(&emu);
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = demo_plan(tmp.path());
+        edit_plan(&plan, |p| {
+            let actions = p["actions"].as_array_mut().unwrap();
+            let mut gone = actions[0].clone();
+            gone["slack_user_id"] = Value::from("W0NW9999999");
+            actions.push(gone);
+        });
+        let r = apply(&emu, version, &plan, &["--yes", "--format", "json"]);
+        assert_eq!(r.code, 3, "a refusal fails the run: {r:?}");
+        let report = r.json();
+        let outcome = |id: &str| {
+            let a = report["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["slack_user_id"] == id)
+                .unwrap();
+            (a["outcome"].clone(), a["slack_error"].clone())
+        };
+        assert_eq!(
+            outcome(owner),
+            ("refused".into(), "cannot_modify_owner".into()),
+            "a 403 about one account is that account's: {r:?}"
+        );
+        assert_eq!(outcome("W0NW9999999").0, "gone", "{r:?}");
+        assert_eq!(report["summary"]["deactivated"], 6, "the others go on");
+        let targets: Vec<&str> = TARGETS.iter().copied().filter(|t| *t != owner).collect();
+        let before_but_owner = before.into_iter().filter(|(id, _)| id != owner).collect();
+        assert_only(&emu, &before_but_owner, &targets, 1);
+        assert!(active_map(&emu)[owner]);
+
+        let url = emu.base_url(version);
+        let r = run_env(
+            None,
+            &[
+                "verify",
+                "--slack-url",
+                &url,
+                "--plan",
+                arg(&plan),
+                "--format",
+                "json",
+            ],
+            &[TOKEN],
+        );
+        assert_eq!(r.code, 1, "the owner is still active: {r:?}");
+        assert_eq!(r.json()["summary"]["not-found"], 1, "{r:?}");
+        assert_eq!(r.json()["summary"]["still-active"], 1, "{r:?}");
+    }
+}

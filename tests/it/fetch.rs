@@ -635,3 +635,50 @@ fn a_live_audit_with_slack_app_still_sees_every_connector() {
     );
     assert_eq!(live, files);
 }
+
+#[test]
+fn jumpcloud_x_total_count_is_checked_live_and_offline() {
+    let slack_dir = root().join("fixtures/demo/slack");
+    let slack_dir = arg(&slack_dir);
+    // Where JumpCloud sends x-total-count, it is saved beside each page and checked.
+    let mut config =
+        JumpCloudConfig::from_bundle(root().join("fixtures/demo/jumpcloud")).expect("demo bundle");
+    config.total_count_header = true;
+    let jc = JumpCloudEmulator::start(config.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("jc");
+    let r = fetch("jumpcloud", &jc.base_url(), &out, &[], &[JC_KEY]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let headers = out.join("usergroups/skip-000000.json.headers");
+    let text = std::fs::read_to_string(&headers).unwrap();
+    assert!(text.starts_with("x-total-count: "), "{text}");
+    let r = audit_json(arg(&out), slack_dir);
+    assert_eq!(findings_and_summary(&r.json()), expected_demo(), "{r:?}");
+
+    // A bundle whose pages fall short of their x-total-count is incomplete: exit 2, naming it.
+    let count: u64 = text.trim().rsplit(' ').next().unwrap().parse().unwrap();
+    for page in ["skip-000000", &format!("skip-{count:06}")] {
+        let dump = format!("HTTP/1.1 200 OK\r\nX-Total-Count: {}\r\n\r\n", count + 1);
+        std::fs::write(out.join(format!("usergroups/{page}.json.headers")), dump).unwrap();
+    }
+    let r = audit_json(arg(&out), slack_dir);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("x-total-count says"), "{r:?}");
+    assert!(r.stderr.contains("skip-000000.json.headers"), "{r:?}");
+
+    // Live: a listing that never adds up to its x-total-count is read again, then refused, and
+    // nothing is saved.
+    config.total_count_extra = 1;
+    let jc = JumpCloudEmulator::start(config);
+    let out = tmp.path().join("short");
+    let r = fetch(
+        "jumpcloud",
+        &jc.base_url(),
+        &out,
+        &["--max-rereads", "1"],
+        &[JC_KEY],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("x-total-count"), "{r:?}");
+    assert!(!out.exists());
+}

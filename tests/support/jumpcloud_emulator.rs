@@ -52,6 +52,9 @@ pub(crate) struct JumpCloudConfig {
     pub(crate) latency: Duration,
     /// Send `x-total-count` on v2 lists (unverified whether JumpCloud does; off by default).
     pub(crate) total_count_header: bool,
+    /// Added to every `x-total-count`: records the pages never show (JumpCloud staff blamed
+    /// null association records for short pages).
+    pub(crate) total_count_extra: usize,
     /// Seed of the fault dice.
     pub(crate) seed: u64,
     /// Port to bind on 127.0.0.1 (0 = any free port).
@@ -73,6 +76,7 @@ impl Default for JumpCloudConfig {
             error_rate: 0.0,
             latency: Duration::ZERO,
             total_count_header: false,
+            total_count_extra: 0,
             seed: 1,
             port: 0,
         }

@@ -142,6 +142,13 @@ pub(crate) struct SlackConfig {
     pub(crate) groups: Vec<Value>,
     /// The user that refuses deactivation with `cannot_disable_primary_owner`.
     pub(crate) primary_owner_id: Option<String>,
+    /// Owners the token (an Admin's) may not modify: writes to them answer 403
+    /// `cannot_modify_owner` (reference: a token acts only on accounts with the same or fewer
+    /// permissions; the status is undocumented).
+    pub(crate) owner_ids: Vec<String>,
+    /// The status of a `no_such_user` answer: undocumented (the reference presumes 404), so
+    /// tests also run with 400.
+    pub(crate) no_such_user_status: u16,
     /// Rate-limit buckets.
     pub(crate) rate_limits: RateLimits,
     /// How fast Slack's clock runs: 1.0 is real time, 60.0 makes a minute of limits pass in a
@@ -163,6 +170,8 @@ impl Default for SlackConfig {
             users: Vec::new(),
             groups: Vec::new(),
             primary_owner_id: None,
+            owner_ids: Vec::new(),
+            no_such_user_status: 404,
             rate_limits: RateLimits::default(),
             time_scale: 1.0,
             faults: Faults::default(),

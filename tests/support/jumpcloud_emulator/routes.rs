@@ -42,6 +42,7 @@ pub(super) struct State {
     pub(super) error_rate: f64,
     pub(super) latency: Duration,
     total_count_header: bool,
+    total_count_extra: usize,
     rng: Rng,
     pub(super) stats: Stats,
 }
@@ -69,6 +70,7 @@ impl State {
             error_rate: config.error_rate,
             latency: config.latency,
             total_count_header: config.total_count_header,
+            total_count_extra: config.total_count_extra,
             rng: Rng::new(config.seed),
             stats: Stats::default(),
         }
@@ -423,7 +425,11 @@ fn v2_list(st: &State, records: &[Value], req: &Req) -> Response {
         Ok((page, total)) => {
             let resp = kit::json(StatusCode::OK, &page);
             if st.total_count_header {
-                kit::with_header(resp, "x-total-count", &total.to_string())
+                kit::with_header(
+                    resp,
+                    "x-total-count",
+                    &(total + st.total_count_extra).to_string(),
+                )
             } else {
                 resp
             }

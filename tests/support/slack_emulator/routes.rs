@@ -505,7 +505,7 @@ fn get_user(st: &State, id: &str, version: Version) -> Response {
             StatusCode::OK,
             &st.render_user(rec.visible(Instant::now()), version),
         ),
-        None => error(version, StatusCode::NOT_FOUND, "no_such_user"),
+        None => error(version, st.no_such_user, "no_such_user"),
     }
 }
 
@@ -557,7 +557,7 @@ async fn write(
     {
         let mut st = lock(shared);
         if !st.users.contains_key(id) {
-            return error(version, StatusCode::NOT_FOUND, "no_such_user");
+            return error(version, st.no_such_user, "no_such_user");
         }
         if !st.lock_user(id) {
             // Slack: one update at a time per user; a concurrent write gets 429.
@@ -589,6 +589,9 @@ fn refuse_deactivation(st: &State, id: &str, version: Version) -> Option<Respons
             "cannot_disable_bot_user_with_scim",
         ));
     }
+    if st.owners.iter().any(|o| o == id) {
+        return Some(error(version, StatusCode::FORBIDDEN, "cannot_modify_owner"));
+    }
     if st.primary_owner.as_deref() == Some(id) {
         return Some(error(
             version,
@@ -602,7 +605,7 @@ fn refuse_deactivation(st: &State, id: &str, version: Version) -> Option<Respons
 fn patch(st: &mut State, id: &str, version: Version, body: &[u8]) -> Response {
     let Some(rec) = st.users.get_mut(id) else {
         // Churned away while the write waited.
-        return error(version, StatusCode::NOT_FOUND, "no_such_user");
+        return error(version, st.no_such_user, "no_such_user");
     };
     rec.patches += 1;
     st.stats.patches += 1;
@@ -620,13 +623,13 @@ fn patch(st: &mut State, id: &str, version: Version, body: &[u8]) -> Response {
     st.set_active(id, active);
     match st.current_user(id, version) {
         Some(user) => kit::json(StatusCode::OK, &user),
-        None => error(version, StatusCode::NOT_FOUND, "no_such_user"),
+        None => error(version, st.no_such_user, "no_such_user"),
     }
 }
 
 fn delete(st: &mut State, id: &str, version: Version) -> Response {
     if !st.users.contains_key(id) {
-        return error(version, StatusCode::NOT_FOUND, "no_such_user");
+        return error(version, st.no_such_user, "no_such_user");
     }
     st.stats.deletes += 1;
     if let Some(refusal) = refuse_deactivation(st, id, version) {

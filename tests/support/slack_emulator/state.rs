@@ -165,6 +165,8 @@ pub(super) struct State {
     pub(super) users: BTreeMap<String, UserRec>,
     pub(super) groups: BTreeMap<String, Value>,
     pub(super) primary_owner: Option<String>,
+    pub(super) owners: Vec<String>,
+    pub(super) no_such_user: hyper::StatusCode,
     pub(super) faults: Faults,
     forced_429_left: u32,
     limits: RateLimits,
@@ -219,6 +221,9 @@ impl State {
             users,
             groups,
             primary_owner: config.primary_owner_id,
+            owners: config.owner_ids,
+            no_such_user: hyper::StatusCode::from_u16(config.no_such_user_status)
+                .unwrap_or(hyper::StatusCode::NOT_FOUND),
             forced_429_left: config.faults.forced_429,
             faults: config.faults,
             limits: config.rate_limits,
