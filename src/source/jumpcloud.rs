@@ -283,14 +283,22 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
     out: &mut Loaded<JumpCloud>,
 ) -> Result<Vec<(PathBuf, Vec<T>)>, Error> {
     let mut pages = Vec::new();
-    for path in store.list(dir, &["json"])? {
+    // Listed once (a 1M-user bundle has tens of thousands of these folders).
+    let (headers, files): (Vec<PathBuf>, Vec<PathBuf>) = store
+        .list(dir, &["json", "headers"])?
+        .into_iter()
+        .partition(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("headers"))
+        });
+    for path in files {
         let records = read_records::<T>(store, &path, &mut out.digest)?;
         if records.total_count.is_some() {
             return Err(wrong(&path, "a v1 page where a v2 array belongs"));
         }
         pages.push((path, records.items));
     }
-    check_total_headers(store, dir, what, &pages, out)?;
+    check_total_headers(store, headers, what, &pages, out)?;
     if pages.is_empty() {
         // An export writes at least the closing empty page: no page at all is a listing that
         // was never written, not an empty one.
@@ -331,13 +339,13 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
 /// records must add up to it, and it must not move from page to page.
 fn check_total_headers<T>(
     store: &dyn Store,
-    dir: &Path,
+    headers: Vec<PathBuf>,
     what: &str,
     pages: &[(PathBuf, Vec<T>)],
     out: &mut Loaded<JumpCloud>,
 ) -> Result<(), Error> {
     let mut totals = Vec::new();
-    for path in store.list(dir, &["headers"])? {
+    for path in headers {
         let bytes = store.read(&path)?;
         out.digest.add_hashed(&path, store.sha256(&path, &bytes));
         let text = String::from_utf8_lossy(&bytes);
