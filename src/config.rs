@@ -151,7 +151,15 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig, Error> {
     let max_changes = match raw.max_changes {
         None => None,
         Some(toml::Value::Integer(n)) if n >= 0 => Some(n.to_string()),
-        Some(toml::Value::String(s)) => Some(s),
+        Some(toml::Value::String(s)) => {
+            // Checked now, so that `audit` and `plan` refuse a config `apply` would refuse.
+            if let Err(crate::apply::Refusal::Invalid { problem, .. }) =
+                crate::apply::max_changes(Some(&s), 0)
+            {
+                return Err(invalid("max_changes", problem));
+            }
+            Some(s)
+        }
         Some(other) => {
             return Err(invalid(
                 "max_changes",
@@ -234,5 +242,15 @@ mod tests {
         );
         assert!(cfg(r#"scim_enabled_at = "last year""#).is_err());
         assert!(cfg("fail_on = \"fatal\"").is_err());
+        let e = cfg("max_changes = \"abc\"").err().unwrap();
+        assert!(
+            e.to_string().starts_with("scimdrift.toml: max_changes: "),
+            "{e}"
+        );
+        assert!(cfg("max_changes = \"150%\"").is_err());
+        assert_eq!(
+            cfg("max_changes = \"5%\"").unwrap().max_changes.as_deref(),
+            Some("5%")
+        );
     }
 }

@@ -67,6 +67,11 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
                 .to_owned(),
         });
     }
+    if cli.global.color == ColorChoice::Always {
+        // comfy-table colours through crossterm, which honours NO_COLOR by itself; `always`
+        // means always (only `auto` honours NO_COLOR).
+        crossterm::style::force_color_output(true);
+    }
     match &cli.command {
         Command::Audit(args) => audit(&cli.global, args),
         Command::Fetch(FetchCommand::Slack(args)) => live::fetch_slack(&cli.global, args),
@@ -83,7 +88,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
                 "scimdrift",
                 &mut buf,
             );
-            emit(&buf)?;
+            deliver(&cli.global, &buf)?;
             Ok(ExitStatus::Clean)
         }
     }
@@ -191,6 +196,12 @@ fn build_report(
     args: &InputArgs,
     allow_incomplete: bool,
 ) -> Result<(Report, model::SlackListing, config::FileConfig), Error> {
+    if args.save.is_some() && args.slack_url.is_none() && args.jumpcloud_url.is_none() {
+        return Err(Error::Usage {
+            flag: "--save",
+            problem: "keeps what a live read fetched (--slack-url or --jumpcloud-url); these inputs are files already".to_owned(),
+        });
+    }
     let config = config::load(global.config.as_deref())?;
     let scim_enabled_at = match &args.scim_enabled_at {
         Some(s) => Some(config::parse_instant(s).map_err(|problem| Error::Usage {
@@ -323,13 +334,19 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
     std::mem::forget(slack);
     let mut bytes = serde_json::to_vec_pretty(&plan).map_err(|e| Error::Output(e.into()))?;
     bytes.push(b'\n');
-    write_whole(&args.out, &bytes)?;
     let mut buf = Vec::new();
     match global.format {
         cli::Format::Json => buf.extend_from_slice(&bytes),
         other => plan::write_rows(&plan, other, &mut buf).map_err(Error::Output)?,
     }
-    deliver(global, &buf)?;
+    // With --output, the plan and its rows are one set: the same file named for both (any
+    // spelling) is refused before either is written.
+    if let Some(rows) = &global.output {
+        write_all_whole(&[(&args.out, &bytes), (rows, &buf)])?;
+    } else {
+        write_whole(&args.out, &bytes)?;
+        emit(&buf)?;
+    }
     if global.quiet == 0 {
         let _ = writeln!(
             std::io::stderr().lock(),
@@ -345,6 +362,16 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
 /// `scimdrift baseline`: exceptions for today's findings, appended to `--out` (whose entries
 /// are kept).
 fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus, Error> {
+    for (flag, value) in [("--owner", &args.owner), ("--reason", &args.reason)] {
+        if value.trim().is_empty() {
+            return Err(Error::Usage {
+                flag,
+                problem:
+                    "is required and may not be blank (an exception needs an owner and a reason)"
+                        .to_owned(),
+            });
+        }
+    }
     let (report, _, config) = build_report(global, &args.input, false)?;
     let days = i64::from(args.days);
     if days > config.max_exception_days {
@@ -425,7 +452,7 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
             text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
         }
         text.push_str("# ");
-        text.push_str(&f.message.replace('\n', " "));
+        text.push_str(&render::visible(&f.message));
         text.push('\n');
         text.push_str(&toml::to_string(&doc).map_err(|e| Error::Output(std::io::Error::other(e)))?);
         added += 1;
@@ -447,14 +474,32 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     write_all_whole(&[(path, bytes)])
 }
 
+/// What a path names, for telling whether two spellings are one file: the path resolved
+/// where it exists, else its resolved directory and its name.
+fn identity(path: &std::path::Path) -> std::path::PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Writes a set of files whole: every one to a temporary file beside it, fsynced, and only when
 /// all of them are written, each renamed into place. A failed write leaves none of them (and no
 /// temporary file) behind; what would make a rename fail is refused up front, and a rename that
 /// fails anyway leaves the ones renamed before it.
 pub fn write_all_whole(files: &[(&std::path::Path, &[u8])]) -> Result<(), Error> {
-    // What would make a rename fail half-way, checked before anything is written.
+    // What would make a rename fail half-way, checked before anything is written. A file
+    // named twice is found whatever the spelling (`r.json`, `./r.json`, a symlink).
+    let identities: Vec<std::path::PathBuf> = files.iter().map(|(p, _)| identity(p)).collect();
     for (i, (path, _)) in files.iter().enumerate() {
-        let problem = if files[..i].iter().any(|(p, _)| p == path) {
+        let problem = if identities[..i].contains(&identities[i]) {
             Some("the same file is given twice")
         } else if path.is_dir() {
             Some("it is a directory")

@@ -32,7 +32,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             serde_json::json!({"reason": s.reason, "owner": s.owner, "expires": s.expires, "ticket": s.ticket})
                 .to_string()
         });
-        w.write_record([
+        let cells = [
             f.code.as_str(),
             f.severity.as_str(),
             &f.message,
@@ -47,7 +47,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             f.reason.as_deref().unwrap_or_default(),
             f.remediation().map(Remediation::as_str).unwrap_or_default(),
             &suppressed,
-        ])?;
+        ];
+        w.write_record(
+            cells
+                .iter()
+                .map(|c| super::spreadsheet_safe(c).into_owned()),
+        )?;
     }
     w.flush()
 }

@@ -22,10 +22,11 @@ fn name(f: &Finding) -> String {
         .or_else(|| f.jumpcloud_group_id.as_ref().map(|g| format!("group {g}")))
         .or_else(|| f.email.clone())
         .unwrap_or_else(|| "-".to_owned());
-    match &f.email {
+    let name = match &f.email {
         Some(e) if f.slack_user_id.is_some() => format!("{who} {e}"),
         _ => who,
-    }
+    };
+    super::visible(&name).into_owned()
 }
 
 /// Writes the JUnit XML.
@@ -83,6 +84,7 @@ pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<
         ));
         w.write_event(Event::Start(suite)).map_err(xml_err)?;
         for f in of_code {
+            let text = super::visible(&f.message);
             let mut case = BytesStart::new("testcase");
             case.push_attribute(("name", name(f).as_str()));
             case.push_attribute(("classname", format!("scimdrift.{}", code.as_str()).as_str()));
@@ -99,14 +101,14 @@ pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<
                         .map(|t| format!(", {t}"))
                         .unwrap_or_default()
                 );
-                skipped.push_attribute(("message", message.as_str()));
+                skipped.push_attribute(("message", &*super::visible(&message)));
                 w.write_event(Event::Empty(skipped)).map_err(xml_err)?;
             } else if fails(f) {
                 let mut failure = BytesStart::new("failure");
-                failure.push_attribute(("message", f.message.as_str()));
+                failure.push_attribute(("message", &*text));
                 failure.push_attribute(("type", f.severity.as_str()));
                 w.write_event(Event::Start(failure)).map_err(xml_err)?;
-                w.write_event(Event::Text(BytesText::new(&f.message)))
+                w.write_event(Event::Text(BytesText::new(&text)))
                     .map_err(xml_err)?;
                 w.write_event(Event::End(BytesEnd::new("failure")))
                     .map_err(xml_err)?;
@@ -114,8 +116,8 @@ pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<
                 w.write_event(Event::Start(BytesStart::new("system-out")))
                     .map_err(xml_err)?;
                 w.write_event(Event::Text(BytesText::new(&format!(
-                    "{}: {}",
-                    f.severity, f.message
+                    "{}: {text}",
+                    f.severity
                 ))))
                 .map_err(xml_err)?;
                 w.write_event(Event::End(BytesEnd::new("system-out")))

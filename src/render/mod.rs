@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod rows;
 pub mod table;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::analysis::Severity;
@@ -32,6 +33,34 @@ pub struct Options {
     pub fail_on: Severity,
     /// List suppressed findings in the table.
     pub show_suppressed: bool,
+}
+
+/// Text safe to show anywhere: control characters (ESC, a bare CR, NUL, C1 controls) become
+/// `\u{1b}`-style escapes, so input data can neither drive a terminal nor break XML (which
+/// forbids most of them), a Markdown row or a TOML comment.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A CSV cell a spreadsheet will not run as a formula: one that starts with `=`, `+`, `-`, `@`
+/// (or a tab or CR before them) gets a leading `'` (OWASP's advice for CSV injection).
+pub fn spreadsheet_safe(s: &str) -> Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Renders `report` in `format`.
@@ -74,4 +103,22 @@ pub fn summary_line(report: &Report) -> String {
             "; INCOMPLETE inputs"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_formulas_quoted() {
+        assert!(matches!(visible("plain é"), Cow::Borrowed("plain é")));
+        assert_eq!(
+            visible("a\u{1b}[31mb\rc\u{85}"),
+            "a\\u{1b}[31mb\\u{d}c\\u{85}"
+        );
+        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(spreadsheet_safe(cell), format!("'{cell}"));
+        }
+        assert!(matches!(spreadsheet_safe("a=b"), Cow::Borrowed("a=b")));
+    }
 }

@@ -34,7 +34,7 @@ pub fn write(rows: &Rows, format: Format, out: &mut dyn Write) -> io::Result<()>
                 .load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
                 .set_header(rows.header.clone());
             for (cells, _) in &rows.rows {
-                table.add_row(cells.clone());
+                table.add_row(cells.iter().map(|c| super::visible(c).into_owned()));
             }
             if !rows.rows.is_empty() {
                 writeln!(out, "{table}")?;
@@ -49,7 +49,10 @@ pub fn write(rows: &Rows, format: Format, out: &mut dyn Write) -> io::Result<()>
             writeln!(out, "| {} |", rows.header.join(" | "))?;
             writeln!(out, "|{}", " --- |".repeat(rows.header.len()))?;
             for (cells, _) in &rows.rows {
-                let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+                let cells: Vec<String> = cells
+                    .iter()
+                    .map(|c| super::visible(c).replace('|', "\\|"))
+                    .collect();
                 writeln!(out, "| {} |", cells.join(" | "))?;
             }
             if let Some(f) = &rows.footer {
@@ -61,7 +64,11 @@ pub fn write(rows: &Rows, format: Format, out: &mut dyn Write) -> io::Result<()>
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&rows.header)?;
             for (cells, _) in &rows.rows {
-                w.write_record(cells)?;
+                w.write_record(
+                    cells
+                        .iter()
+                        .map(|c| super::spreadsheet_safe(c).into_owned()),
+                )?;
             }
             w.flush()
         }
@@ -76,13 +83,18 @@ pub fn write(rows: &Rows, format: Format, out: &mut dyn Write) -> io::Result<()>
             suite.push_attribute(("failures", failures.to_string().as_str()));
             w.write_event(Event::Start(suite)).map_err(xml_err)?;
             for (cells, failure) in &rows.rows {
+                let cells: Vec<String> = cells
+                    .iter()
+                    .map(|c| super::visible(c).into_owned())
+                    .collect();
+                let failure = failure.as_deref().map(super::visible);
                 let mut case = BytesStart::new("testcase");
                 case.push_attribute(("name", cells.first().map_or("", String::as_str)));
                 case.push_attribute(("classname", format!("scimdrift.{}", rows.title).as_str()));
                 w.write_event(Event::Start(case)).map_err(xml_err)?;
                 if let Some(message) = failure {
                     let mut f = BytesStart::new("failure");
-                    f.push_attribute(("message", message.as_str()));
+                    f.push_attribute(("message", &*message));
                     w.write_event(Event::Start(f)).map_err(xml_err)?;
                     w.write_event(Event::Text(BytesText::new(&cells.join(" | "))))
                         .map_err(xml_err)?;

@@ -33,9 +33,12 @@ fn row(f: &Finding, style: Style) -> Vec<Cell> {
     vec![
         severity,
         Cell::new(f.code.as_str()),
-        Cell::new(join_or(f.slack_user_id.as_deref(), &f.slack_user_ids)),
-        Cell::new(jumpcloud),
-        Cell::new(&f.message),
+        Cell::new(super::visible(&join_or(
+            f.slack_user_id.as_deref(),
+            &f.slack_user_ids,
+        ))),
+        Cell::new(super::visible(&jumpcloud)),
+        Cell::new(super::visible(&f.message)),
     ]
 }
 
@@ -60,6 +63,11 @@ pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<
             table
                 .load_style(presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic);
+            // Some ptys (`docker -t`, CI runners) report 0 columns: wrapping to that would
+            // leave one character per column.
+            if table.width().is_none_or(|w| w < 40) {
+                table.set_width(120);
+            }
         } else {
             table
                 .load_style(presets::ASCII_FULL_CONDENSED)
@@ -74,10 +82,10 @@ pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<
             let mut cells = row(f, style);
             if let Some(s) = &f.suppressed {
                 cells[0] = Cell::new(format!("{} (suppressed)", f.severity));
-                cells[4] = Cell::new(format!(
+                cells[4] = Cell::new(super::visible(&format!(
                     "{} [suppressed: {}, owner {}, until {}]",
                     f.message, s.reason, s.owner, s.expires
-                ));
+                )));
             }
             table.add_row(cells);
         }
@@ -97,7 +105,7 @@ pub fn write(report: &Report, opts: Options, out: &mut dyn Write) -> io::Result<
         )?;
     }
     for notice in &report.notices {
-        writeln!(out, "note: {notice}")?;
+        writeln!(out, "note: {}", super::visible(notice))?;
     }
     Ok(())
 }

@@ -549,3 +549,182 @@ fn output_takes_every_commands_rows_and_report_is_audits() {
     assert!(r.stderr.contains("the same file is given twice"), "{r:?}");
     assert!(!out.exists());
 }
+
+/// Inputs whose emails carry a spreadsheet formula and control characters (ESC, CR, SOH).
+fn hostile_inputs() -> tempfile::TempDir {
+    let emails = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")@x.com",
+        "k\u{1b}[31ml@x.com",
+        "i\rj@x.com",
+        "c\u{1}d]]>@x.com",
+    ];
+    let users: Vec<serde_json::Value> = emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "id": format!("U{i}"), "userName": format!("u{i}"), "active": true,
+                "emails": [{"value": e, "primary": true}]
+            })
+        })
+        .collect();
+    let page = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": users.len(), "startIndex": 1, "itemsPerPage": users.len(),
+        "Resources": users
+    });
+    tree(&[
+        (
+            "jc.json",
+            r#"[{"_id":"5f0000000000000000000001","email":"a@x.com","state":"ACTIVATED"}]"#,
+        ),
+        ("slack.json", &page.to_string()),
+    ])
+}
+
+#[test]
+fn hostile_values_are_escaped_in_every_format_and_baseline_round_trips() {
+    let dir = hostile_inputs();
+    let (jc, slack) = (dir.path().join("jc.json"), dir.path().join("slack.json"));
+    let input = ["--jumpcloud", arg(&jc), "--slack", arg(&slack)];
+    let audit = |extra: &[&str], env: &[(&str, &str)]| {
+        run_env(None, &[&["audit"][..], &input, extra].concat(), env)
+    };
+    // Only tab and newline may stay raw: no ESC for the terminal, no CR for Markdown, nothing
+    // XML 1.0 forbids.
+    let raw_controls = |text: &str| {
+        text.chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .count()
+    };
+    for format in ["table", "markdown", "junit"] {
+        let r = audit(&["--format", format], &[("NO_COLOR", "1")]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert_eq!(raw_controls(&r.stdout), 0, "{format}: {:?}", r.stdout);
+        assert!(r.stdout.contains("\\u{1b}"), "{format}: {}", r.stdout);
+    }
+    let r = audit(&["--format", "junit"], &[]);
+    let mut reader = Reader::from_str(&r.stdout);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not XML: {e}: {}", r.stdout),
+        }
+    }
+    // CSV: a cell a spreadsheet would run as a formula is quoted with a leading '.
+    let r = audit(&["--format", "csv"], &[]);
+    let mut rows = csv::Reader::from_reader(r.stdout.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let email_col = headers.iter().position(|h| h == "email").unwrap();
+    let emails: Vec<String> = rows
+        .records()
+        .map(|rec| rec.unwrap()[email_col].to_owned())
+        .collect();
+    assert!(
+        emails.iter().any(|e| e.starts_with("'=hyperlink")),
+        "{emails:?}"
+    );
+    assert!(!emails.iter().any(|e| e.starts_with('=')), "{emails:?}");
+    // `--color always` colours even under NO_COLOR; `never` never does.
+    let r = audit(&["--color", "always"], &[("NO_COLOR", "1")]);
+    assert!(r.stdout.contains("\u{1b}[38;5;"), "{:?}", r.stdout);
+    let r = audit(&["--color", "never"], &[]);
+    assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+
+    // A baseline of these findings is an exceptions file audit reads back.
+    let out = dir.path().join("ex.toml");
+    let base = |owner: &str| {
+        run_env(
+            None,
+            &[
+                &["baseline"][..],
+                &input,
+                &[
+                    "--owner",
+                    owner,
+                    "--reason",
+                    "vendor",
+                    "--days",
+                    "30",
+                    "--out",
+                    arg(&out),
+                ],
+            ]
+            .concat(),
+            &[],
+        )
+    };
+    let r = base(" ");
+    assert_eq!(r.code, 2, "a blank owner is refused: {r:?}");
+    assert!(!out.exists());
+    let r = base("it@x.com");
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = audit(&["--exceptions", arg(&out)], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn a_file_named_twice_in_any_spelling_is_refused_before_anything_is_written() {
+    let dir = hostile_inputs();
+    let (jc, slack) = (dir.path().join("jc.json"), dir.path().join("slack.json"));
+    let input = ["--jumpcloud", arg(&jc), "--slack", arg(&slack)];
+    let r_json = dir.path().join("r.json");
+    let r_dot = format!("{}/./r.json", arg(dir.path()));
+    let r = run_env(
+        None,
+        &[
+            &["audit"][..],
+            &input,
+            &[
+                "--report",
+                &format!("json={}", arg(&r_json)),
+                "--report",
+                &format!("csv={r_dot}"),
+            ],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("twice"), "{r:?}");
+    assert!(!r_json.exists());
+    // plan: the plan file and its rows.
+    let plan = dir.path().join("p.json");
+    let r = run_env(
+        None,
+        &[
+            &["plan"][..],
+            &input,
+            &[
+                "--out",
+                arg(&plan),
+                "--output",
+                &r_dot.replace("r.json", "p.json"),
+            ],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!plan.exists());
+    // completions honour --output; --save is refused with file inputs.
+    let comp = dir.path().join("comp.bash");
+    let r = run_env(None, &["completions", "bash", "--output", arg(&comp)], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.is_empty()
+            && std::fs::read_to_string(&comp)
+                .unwrap()
+                .contains("scimdrift")
+    );
+    let save = dir.path().join("saved");
+    let r = run_env(
+        None,
+        &[&["audit"][..], &input, &["--save", arg(&save)]].concat(),
+        &[],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--save"), "{r:?}");
+}
