@@ -63,35 +63,72 @@ fn seen_of(body: &[u8], id: &str) -> Result<Seen, Error> {
 /// two single reads per action, writes could not pass ~83% of their 180/min. Falls back to
 /// `GET /Users/{id}` when the listing is refused or does not show the account, so `Gone` still
 /// only ever comes from a 404 on the account itself.
+///
+/// A filtered listing that misses an account its single read then finds (a server that ignores
+/// or refuses the filter) turns the listing off for the rest of the run.
 async fn read_after(client: &Client, id: &str, user_name: Option<&str>) -> Result<Read, Error> {
-    if let Some(name) = user_name.filter(|n| !n.is_empty()) {
+    use std::sync::atomic::Ordering;
+    let mut missed = false;
+    if let Some(name) = user_name.filter(|n| !n.is_empty())
+        && client.filter_works.load(Ordering::Relaxed)
+    {
         let literal = serde_json::to_string(name).unwrap_or_default();
         let filter: String =
             form_urlencoded::byte_serialize(format!("userName eq {literal}").as_bytes()).collect();
         match client.get(&format!("/Users?filter={filter}")).await {
             Ok(body) => {
-                if let Some(seen) = listed(&body, id) {
+                let (seen, honoured) = listed(&body, id, name);
+                if !honoured && client.filter_works.swap(false, Ordering::Relaxed) {
+                    tracing::info!(
+                        "the listing ignores `filter` (it answered other accounts): confirming by id from now on"
+                    );
+                }
+                if let Some(seen) = seen {
                     return Ok(Read::Found(seen));
                 }
                 tracing::debug!("{id} is not in the userName listing; reading it by id");
+                missed = true;
             }
             Err(e @ Error::Auth { .. }) => return Err(e),
-            Err(e) => tracing::debug!("listing read of {id} failed ({e}); reading it by id"),
+            Err(e) => {
+                tracing::debug!("listing read of {id} failed ({e}); reading it by id");
+                missed = true;
+            }
         }
     }
-    read(client, id).await
+    let read = read(client, id).await?;
+    if missed
+        && matches!(read, Read::Found(_))
+        && client.filter_works.swap(false, Ordering::Relaxed)
+    {
+        tracing::info!(
+            "the userName filter did not find {id}, which exists: confirming by id from now on"
+        );
+    }
+    Ok(read)
 }
 
-/// The account `id` in a `ListResponse` body, if it is there and readable.
-fn listed(body: &[u8], id: &str) -> Option<Seen> {
-    let list: Value = serde_json::from_slice(body).ok()?;
-    let resource = list
+/// The account `id` in a `ListResponse` body, if it is there and readable, and whether the
+/// listing honoured the filter (every account in it has that `userName`).
+fn listed(body: &[u8], id: &str, user_name: &str) -> (Option<Seen>, bool) {
+    let Ok(list) = serde_json::from_slice::<Value>(body) else {
+        return (None, true);
+    };
+    let resources = list
         .get("Resources")
-        .and_then(Value::as_array)?
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let honoured = resources.iter().all(|r| {
+        r.get("userName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case(user_name))
+    });
+    let seen = resources
         .iter()
-        .find(|r| r.get("id").and_then(Value::as_str) == Some(id))?;
-    let bytes = serde_json::to_vec(resource).ok()?;
-    seen_of(&bytes, id).ok()
+        .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
+        .and_then(|r| serde_json::to_vec(r).ok())
+        .and_then(|bytes| seen_of(&bytes, id).ok());
+    (seen, honoured)
 }
 
 async fn read(client: &Client, id: &str) -> Result<Read, Error> {

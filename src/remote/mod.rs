@@ -278,6 +278,10 @@ pub struct Client {
     limited_in_a_row: Arc<std::sync::atomic::AtomicU32>,
     /// Counters.
     pub stats: Arc<Stats>,
+    /// Whether `GET /Users?filter=…` is worth trying: cleared once the server ignores or
+    /// refuses a filter (Slack documents none for v2), so the run stops paying a listing read
+    /// before each single read.
+    pub filter_works: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The service name of Slack's errors.
@@ -438,6 +442,7 @@ impl Client {
             auth_hint,
             limited_in_a_row: Arc::new(std::sync::atomic::AtomicU32::new(0)),
             stats: Arc::new(Stats::default()),
+            filter_works: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 

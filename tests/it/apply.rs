@@ -853,3 +853,24 @@ fn an_owner_the_token_may_not_touch_is_refused_alone_and_no_such_user_under_400_
         assert_eq!(r.json()["summary"]["still-active"], 1, "{r:?}");
     }
 }
+
+#[test]
+fn a_v2_listing_that_ignores_the_filter_is_dropped_for_single_reads() {
+    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    config.v2_ignores_filter = true;
+    let emu = SlackEmulator::start(config);
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+    let listed = emu
+        .request_log()
+        .iter()
+        .filter(|l| l.starts_with("GET ") && l.contains("/Users?filter=userName"))
+        .count();
+    // The first confirmation finds the filter ignored; the rest read by id alone.
+    assert_eq!(listed, 1, "{:#?}", emu.request_log());
+}

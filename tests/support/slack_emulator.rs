@@ -149,6 +149,9 @@ pub(crate) struct SlackConfig {
     /// The status of a `no_such_user` answer: undocumented (the reference presumes 404), so
     /// tests also run with 400.
     pub(crate) no_such_user_status: u16,
+    /// v2 listings ignore `filter` and answer the unfiltered page (the reference: Slack's v2
+    /// docs say filtering is "not applicable", though its own v2 test filters).
+    pub(crate) v2_ignores_filter: bool,
     /// Rate-limit buckets.
     pub(crate) rate_limits: RateLimits,
     /// How fast Slack's clock runs: 1.0 is real time, 60.0 makes a minute of limits pass in a
@@ -172,6 +175,7 @@ impl Default for SlackConfig {
             primary_owner_id: None,
             owner_ids: Vec::new(),
             no_such_user_status: 404,
+            v2_ignores_filter: false,
             rate_limits: RateLimits::default(),
             time_scale: 1.0,
             faults: Faults::default(),

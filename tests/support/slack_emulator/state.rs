@@ -167,6 +167,7 @@ pub(super) struct State {
     pub(super) primary_owner: Option<String>,
     pub(super) owners: Vec<String>,
     pub(super) no_such_user: hyper::StatusCode,
+    pub(super) v2_ignores_filter: bool,
     pub(super) faults: Faults,
     forced_429_left: u32,
     limits: RateLimits,
@@ -222,6 +223,7 @@ impl State {
             groups,
             primary_owner: config.primary_owner_id,
             owners: config.owner_ids,
+            v2_ignores_filter: config.v2_ignores_filter,
             no_such_user: hyper::StatusCode::from_u16(config.no_such_user_status)
                 .unwrap_or(hyper::StatusCode::NOT_FOUND),
             forced_429_left: config.faults.forced_429,
