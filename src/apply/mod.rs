@@ -435,10 +435,15 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
             Ok(run::Executed {
                 record,
                 may_have_landed,
+                stop,
             }) => {
                 wrote |= may_have_landed;
                 journal.append(&record)?;
                 records.push(record);
+                if let Some(e) = &stop {
+                    tracing::warn!("stopping the run (401/403 stop it at once): {e}");
+                }
+                stopped = stop;
             }
             Err(run::Stop::Journal(e)) => return Err(e.into()),
             Err(run::Stop::Remote {

@@ -233,6 +233,10 @@ pub struct Executed {
     pub record: Record,
     /// A PATCH was accepted or may have landed.
     pub may_have_landed: bool,
+    /// The outcome is final, but the answer still stops the run: a 403 that Slack gave about
+    /// this account (DESIGN §7: 401/403 stop the run at once). A re-run skips the account and
+    /// goes on.
+    pub stop: Option<Error>,
 }
 
 /// What the PATCHes of one action have done so far.
@@ -242,6 +246,8 @@ struct Sent {
     accepted: bool,
     /// PATCHes whose answer was a 5xx or was lost: each may have landed.
     failures: u32,
+    /// See [`Executed::stop`].
+    stop: Option<Error>,
 }
 
 impl Sent {
@@ -281,6 +287,7 @@ pub async fn execute(
         Ok(record) => Ok(Executed {
             record,
             may_have_landed: sent.may_have_landed(),
+            stop: sent.stop.take(),
         }),
         Err(Halt::Remote(error)) => Err(Stop::Remote {
             error,
@@ -416,6 +423,9 @@ async fn run_action(
                     r.http_status = Some(status);
                     r.slack_error = Some(text);
                     r.patches = Some(patches);
+                    if matches!(status, 401 | 403) {
+                        sent.stop = Some(refusal);
+                    }
                     return Ok(done(r, &before));
                 }
                 Class::Transient => format!("HTTP {status}"),
