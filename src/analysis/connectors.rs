@@ -128,15 +128,45 @@ pub fn detect(
     Ok(Connectors { all, scoped })
 }
 
+/// What the export says about each scoped connector's users: `(blind, groups_only)`. Blind
+/// connectors have neither an `applications/<id>/users` listing nor a group bound to them, so
+/// whom they provision is unknown; groups-only ones have bound groups but no users listing, so
+/// users bound to them directly (JumpCloud allows it) cannot be seen.
+pub fn coverage(jc: &JumpCloud, connectors: &Connectors) -> (Vec<String>, Vec<String>) {
+    let bound = |app: &String| {
+        jc.groups
+            .iter()
+            .flatten()
+            .any(|g| g.application_ids.contains(app))
+    };
+    let mut blind = Vec::new();
+    let mut groups_only = Vec::new();
+    for app in &connectors.scoped {
+        if jc.app_users.contains_key(app) {
+            continue;
+        }
+        if bound(app) {
+            groups_only.push(app.clone());
+        } else {
+            blind.push(app.clone());
+        }
+    }
+    (blind, groups_only)
+}
+
 /// The users entitled to the scoped connectors: listed in `applications/<id>/users`, or members
 /// (directly or through nested groups) of a group bound to one, as one flag per JumpCloud user
 /// (`position` maps an id to its index). `None` when the export holds no binding at all for
-/// them, so entitlement cannot be judged.
+/// them, or when one of them is blind (see [`coverage`]): its users would all look unentitled,
+/// so entitlement cannot be judged.
 pub fn entitled_users(
     jc: &JumpCloud,
     connectors: &Connectors,
     position: impl Fn(&str) -> Option<usize>,
 ) -> Option<Vec<bool>> {
+    if !coverage(jc, connectors).0.is_empty() {
+        return None;
+    }
     let mut entitled = vec![false; jc.users.len()];
     let mut mark = |id: &String| {
         if let Some(i) = position(id) {

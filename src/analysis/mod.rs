@@ -375,8 +375,14 @@ impl Prepared<'_> {
                 user,
                 by,
                 format!(
-                    "{} is deactivated in Slack but active and entitled in JumpCloud (and has no active Slack account)",
-                    who(s)
+                    "{} is deactivated in Slack but active {} in JumpCloud (and has no active Slack account)",
+                    who(s),
+                    // DESIGN §3: entitlement counts when group/app data is present.
+                    if self.entitled.is_some() {
+                        "and entitled"
+                    } else {
+                        "(entitlement not judged)"
+                    }
                 ),
             ));
         }
@@ -726,11 +732,23 @@ fn describe_connectors(
             list.join(", ")
         ));
     }
+    let (blind, groups_only) = connectors::coverage(jc, connectors);
     if judged {
+        if !groups_only.is_empty() {
+            notices.push(format!(
+                "entitlement to Slack connector(s) {} judged from group bindings alone (no applications/<id>/users listing): users bound to a connector directly would show as unentitled-but-active",
+                groups_only.join(", ")
+            ));
+        }
         return;
     }
     let why = if jc.groups.is_none() && jc.app_users.is_empty() {
         "the JumpCloud input has no group or application data".to_owned()
+    } else if !blind.is_empty() && blind.len() < connectors.scoped.len() {
+        format!(
+            "the export holds nothing on whom Slack connector(s) {} provision (no applications/<id>/users listing, no group bound): their users would all look unentitled; add the listing, or scope the check with slack_app_ids or --slack-app",
+            blind.join(", ")
+        )
     } else if connectors.scoped.is_empty() {
         format!(
             "no Slack connector recognised among {} application(s); set slack_app_ids or pass --slack-app",

@@ -161,10 +161,68 @@ fn inactive_duplicate_of_an_active_account_is_not_flagged() {
 }
 
 #[test]
-fn inactive_but_entitled_is_info() {
-    let a = run(vec![jc("j1", "a@x.io")], vec![sl("U1", "a@x.io", false)]);
+fn inactive_but_entitled_is_info_and_says_whether_entitlement_was_judged() {
+    let slack = listing(vec![sl("U1", "a@x.io", false)]);
+    let data = bundle(
+        vec![jc("j1", "a@x.io")],
+        vec![group("g1", &["j1"], &["s1"])],
+        vec![slack_app("s1")],
+    );
+    let a = diff_all_ways(&data, &slack, &Policy::default());
     assert_eq!(codes(&a), vec![("inactive-but-entitled", Some("U1"))]);
     assert_eq!(a.findings[0].severity, Severity::Info);
+    assert!(a.findings[0].message.contains("active and entitled"));
+    // Without group or application data only the status counts (DESIGN §3), and the message
+    // does not claim an entitlement nobody judged.
+    let a = run(vec![jc("j1", "a@x.io")], vec![sl("U1", "a@x.io", false)]);
+    assert_eq!(codes(&a), vec![("inactive-but-entitled", Some("U1"))]);
+    assert!(a.findings[0].message.contains("(entitlement not judged)"));
+}
+
+#[test]
+fn a_connector_the_export_says_nothing_about_stops_entitlement_being_judged() {
+    // s1's users are listed; s2 (also a Slack connector) has no listing and no bound group:
+    // whom it provisions is unknown, so j2 must not look unentitled.
+    let mut data = bundle(
+        vec![jc("j1", "a@x.io"), jc("j2", "b@x.io")],
+        vec![],
+        vec![slack_app("s1"), slack_app("s2")],
+    );
+    data.groups = None;
+    data.app_users.insert("s1".into(), vec!["j1".into()]);
+    let slack = listing(vec![sl("U1", "a@x.io", true), sl("U2", "b@x.io", true)]);
+    let a = diff_all_ways(&data, &slack, &Policy::default());
+    assert!(a.findings.is_empty(), "{:?}", codes(&a));
+    assert!(
+        a.notices
+            .iter()
+            .any(|n| n.contains("nothing on whom Slack connector(s) s2")),
+        "{:?}",
+        a.notices
+    );
+    // Scoped to s1, it is judged.
+    let scoped = Policy {
+        slack_app: Some("s1".into()),
+        ..Policy::default()
+    };
+    let a = diff_all_ways(&data, &slack, &scoped);
+    assert_eq!(codes(&a), vec![("unentitled-but-active", Some("U2"))]);
+    // Group bindings without the users listing: judged, with a notice about direct bindings.
+    let mut data = bundle(
+        vec![jc("j1", "a@x.io"), jc("j2", "b@x.io")],
+        vec![group("g1", &["j1"], &["s1"])],
+        vec![slack_app("s1")],
+    );
+    data.app_users.clear();
+    let a = diff_all_ways(&data, &slack, &Policy::default());
+    assert_eq!(codes(&a), vec![("unentitled-but-active", Some("U2"))]);
+    assert!(
+        a.notices
+            .iter()
+            .any(|n| n.contains("judged from group bindings alone")),
+        "{:?}",
+        a.notices
+    );
 }
 
 #[test]

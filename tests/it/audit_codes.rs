@@ -386,3 +386,37 @@ fn legacy_unlinked_by_scim_enabled_at_flag_and_config() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("--scim-enabled-at"), "{r:?}");
 }
+
+#[test]
+fn a_slack_connector_the_export_says_nothing_about_is_never_taken_as_entitling_nobody() {
+    // A third Slack connector with no users listing and no bound group: whom it provisions is
+    // unknown, so u2 (in no Slack group) must not be reported, nor ever planned, as unentitled.
+    let mut org = two_connector_org();
+    org.apps.push(("app-grid", "slack", "Slack (Grid)"));
+    let slack = vec![
+        sl("U1", "a@x.io", true, "u1"),
+        sl("U2", "b@x.io", true, "u2"),
+    ];
+    let r = audit_bundle(&org, &slack, &[]);
+    assert_eq!(
+        findings(&r),
+        pairs(&[("multi-connector-group", "g-both")]),
+        "{r:?}"
+    );
+    let notices = r.json()["notices"].to_string();
+    assert!(
+        notices.contains("nothing on whom Slack connector(s) app-grid provision"),
+        "{notices}"
+    );
+    // Its users listing, even empty, says whom it provisions: judged again.
+    org.app_users = vec![("app-grid", vec![])];
+    let r = audit_bundle(&org, &slack, &[]);
+    assert_eq!(
+        findings(&r),
+        pairs(&[
+            ("unentitled-but-active", "U2"),
+            ("multi-connector-group", "g-both"),
+        ]),
+        "{r:?}"
+    );
+}
