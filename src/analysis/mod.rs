@@ -685,29 +685,73 @@ fn duplicate_emails(
 }
 
 fn multi_connector_groups(jc: &JumpCloud, connectors: &Connectors, findings: &mut Vec<Finding>) {
-    for group in jc.groups.iter().flatten() {
-        let mut apps: Vec<String> = group
-            .application_ids
-            .iter()
-            .filter(|a| connectors.all.contains_key(*a))
-            .cloned()
-            .collect();
-        apps.sort();
-        apps.dedup();
-        if apps.len() >= 2 {
-            let name = group.name.as_deref().unwrap_or("(unnamed)");
-            let mut f = Finding::new(
-                FindingCode::MultiConnectorGroup,
-                format!(
-                    "JumpCloud group {name} ({}) is bound to {} Slack connectors: removing it from one deactivates its members everywhere",
-                    group.id,
-                    apps.len()
-                ),
-            );
-            f.jumpcloud_group_id = Some(group.id.clone());
-            f.application_ids = apps;
-            findings.push(f);
+    use std::collections::BTreeSet;
+    let Some(groups) = &jc.groups else {
+        return;
+    };
+    let direct: Vec<BTreeSet<&String>> = groups
+        .iter()
+        .map(|g| {
+            g.application_ids
+                .iter()
+                .filter(|a| connectors.all.contains_key(*a))
+                .collect()
+        })
+        .collect();
+    // Parents of each group (the groups that list it as a member): a member of a nested group
+    // is provisioned by its parents' connectors too.
+    let position: BTreeMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (p, g) in groups.iter().enumerate() {
+        for child in &g.member_group_ids {
+            if let Some(&c) = position.get(child.as_str()) {
+                parents[c].push(p);
+            }
         }
+    }
+    for (i, group) in groups.iter().enumerate() {
+        let name = group.name.as_deref().unwrap_or("(unnamed)");
+        let (apps, message) = if direct[i].len() >= 2 {
+            let message = format!(
+                "JumpCloud group {name} ({}) is bound to {} Slack connectors: removing it from one deactivates its members everywhere",
+                group.id,
+                direct[i].len()
+            );
+            (direct[i].clone(), message)
+        } else {
+            // The connectors of the group and every group it is nested in (cycles allowed).
+            // Bindings split across the nesting expose its members the same way, unless one
+            // ancestor holds two itself: that ancestor is reported, not each of its subgroups.
+            let mut seen = vec![false; groups.len()];
+            let mut stack = vec![i];
+            let mut effective: BTreeSet<&String> = BTreeSet::new();
+            let mut ancestor_reported = false;
+            while let Some(g) = stack.pop() {
+                if std::mem::replace(&mut seen[g], true) {
+                    continue;
+                }
+                effective.extend(direct[g].iter().copied());
+                ancestor_reported |= direct[g].len() >= 2;
+                stack.extend(parents[g].iter().copied());
+            }
+            if effective.len() < 2 || ancestor_reported {
+                continue;
+            }
+            let message = format!(
+                "JumpCloud group {name} ({}) reaches {} Slack connectors through the groups it is nested in: removing it from one deactivates its members everywhere",
+                group.id,
+                effective.len()
+            );
+            (effective, message)
+        };
+        let mut f = Finding::new(FindingCode::MultiConnectorGroup, message);
+        f.jumpcloud_group_id = Some(group.id.clone());
+        f.application_ids = apps.into_iter().cloned().collect();
+        findings.push(f);
     }
 }
 

@@ -597,3 +597,52 @@ fn a_primary_email_match_with_another_users_email_is_a_link_conflict() {
     let a = run(vec![jc("A", "a@x.io"), b], vec![s2]);
     assert_eq!(codes(&a), vec![("suspended-but-active", Some("S2"))]);
 }
+
+#[test]
+fn bindings_split_across_nested_groups_are_a_multi_connector_group() {
+    let mut labs = group("g-labs", &[], &["s2"]);
+    labs.member_group_ids = vec!["g-eng".into()];
+    // g-all holds both connectors itself: reported once, not again for its subgroup g-sub.
+    let mut all = group("g-all", &[], &["s1", "s2"]);
+    all.member_group_ids = vec!["g-sub".into()];
+    // A cycle must not loop.
+    let mut loop_a = group("g-a", &[], &[]);
+    loop_a.member_group_ids = vec!["g-b".into()];
+    let mut loop_b = group("g-b", &[], &["s1"]);
+    loop_b.member_group_ids = vec!["g-a".into()];
+    let data = bundle(
+        vec![jc("j1", "a@x.io")],
+        vec![
+            group("g-eng", &["j1"], &["s1"]),
+            labs,
+            all,
+            group("g-sub", &["j1"], &[]),
+            loop_a,
+            loop_b,
+        ],
+        vec![slack_app("s1"), slack_app("s2")],
+    );
+    let a = diff_all_ways(
+        &data,
+        &listing(vec![sl("U1", "a@x.io", true)]),
+        &Policy::default(),
+    );
+    let multi: Vec<(&str, &[String])> = a
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::MultiConnectorGroup)
+        .map(|f| {
+            (
+                f.jumpcloud_group_id.as_deref().unwrap(),
+                f.application_ids.as_slice(),
+            )
+        })
+        .collect();
+    let both = ["s1".to_owned(), "s2".to_owned()];
+    assert_eq!(multi, vec![("g-all", &both[..]), ("g-eng", &both[..])]);
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.message.contains("through the groups it is nested in"))
+    );
+}

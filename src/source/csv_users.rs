@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::Error;
-use super::jumpcloud::RawUser;
+use super::jumpcloud::{RawUser, StatusFields};
 use super::wire::parse_bool;
 use crate::model::JcUser;
 
@@ -63,7 +63,8 @@ fn normalise(header: &str) -> String {
 }
 
 /// Parses a CSV users export.
-pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<JcUser>, Error> {
+/// Also says which status columns held a value in any row.
+pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<JcUser>, StatusFields), Error> {
     let csv_err = |source| Error::Csv {
         path: path.to_path_buf(),
         source,
@@ -89,6 +90,7 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<JcUser>, Error> {
     let opt: Vec<Option<usize>> = OPTIONAL.iter().map(find).collect();
 
     let mut users = Vec::new();
+    let mut status = StatusFields::default();
     for record in reader.records() {
         let record = record.map_err(csv_err)?;
         let line = record.position().map_or(0, csv::Position::line);
@@ -117,9 +119,10 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<JcUser>, Error> {
             password_expired: flag(3)?,
             account_locked: flag(4)?,
         };
+        status.add(raw.status_fields());
         users.push(raw.into_user(path, || label.clone())?);
     }
-    Ok(users)
+    Ok((users, status))
 }
 
 #[cfg(test)]
@@ -128,7 +131,7 @@ mod tests {
     use crate::model::JcState;
 
     fn csv(text: &str) -> Result<Vec<JcUser>, Error> {
-        parse(Path::new("u.csv"), text.as_bytes())
+        parse(Path::new("u.csv"), text.as_bytes()).map(|(users, _)| users)
     }
 
     #[test]

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub(super) use self::wire::RawUser;
 use self::wire::{JcDoc, Target, WireApp, WireGraph, WireGroup, WireManifest, WireUser};
+pub(super) use self::wire::{RawUser, StatusFields};
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
 use super::wire::{first_of, non_empty};
@@ -79,7 +79,7 @@ fn read_records<T: for<'de> Deserialize<'de>>(
 }
 
 /// Reads one users file: JSON (v1 page or array) or CSV, by content.
-fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> {
+fn read_users_file(path: &Path, bytes: &[u8]) -> Result<(Records<JcUser>, StatusFields), Error> {
     if files::is_utf16(bytes) {
         return Err(wrong(path, files::UTF16));
     }
@@ -106,25 +106,36 @@ fn read_users_file(path: &Path, bytes: &[u8]) -> Result<Records<JcUser>, Error> 
                 ""
             };
             let mut users = Vec::with_capacity(records.items.len());
+            let mut status = StatusFields::default();
             for (i, w) in records.items.into_iter().enumerate() {
                 let raw = RawUser::from(w);
+                status.add(raw.status_fields());
                 let id = raw.id.clone();
                 users.push(raw.into_user(path, || match &id {
                     Some(id) if !id.trim().is_empty() => format!("{label}[{i}] (id {id})"),
                     _ => format!("{label}[{i}]"),
                 })?);
             }
-            Ok(Records {
-                total_count: records.total_count,
-                paged: records.paged,
-                items: users,
-            })
+            Ok((
+                Records {
+                    total_count: records.total_count,
+                    paged: records.paged,
+                    items: users,
+                },
+                status,
+            ))
         }
-        Some(_) => Ok(Records {
-            total_count: None,
-            paged: false,
-            items: csv_users::parse(path, bytes)?,
-        }),
+        Some(_) => {
+            let (items, status) = csv_users::parse(path, bytes)?;
+            Ok((
+                Records {
+                    total_count: None,
+                    paged: false,
+                    items,
+                },
+                status,
+            ))
+        }
     }
 }
 
@@ -175,10 +186,27 @@ fn load_user_pages(
         read_users_file(path, &bytes).map(|r| (r, sum))
     });
     let mut pages = Vec::with_capacity(paths.len());
+    let mut status = StatusFields::default();
     for (path, result) in paths.iter().zip(parsed) {
-        let (records, sum) = result?;
+        let ((records, fields), sum) = result?;
         out.digest.add_hashed(path, sum);
+        status.add(fields);
         pages.push((path.clone(), records));
+    }
+    // Absent fields read as "not suspended": say so rather than report nobody offboarded.
+    if !status.state && !status.suspended {
+        out.notices.push(
+            "no JumpCloud user carries `state` or `suspended` (an export with `fields` that leave them out?): suspended and staged users cannot be seen, so suspended-but-active is not judged".to_owned(),
+        );
+    } else if !status.state {
+        out.notices
+            .push("no JumpCloud user carries `state`: staged users cannot be seen".to_owned());
+    }
+    if !status.password_expired {
+        out.notices.push(
+            "no JumpCloud user carries `password_expired`: password-expired users cannot be seen"
+                .to_owned(),
+        );
     }
     let users = check_v1("systemusers", pages, |u: &JcUser| u.id.as_str(), out);
     if users.is_empty() {

@@ -178,3 +178,35 @@ fn pages_of_1000_and_a_1000_page_directory() {
     let r = audit(arg(&jc), &[arg(&dir.path().join("tiny"))]);
     assert_eq!(r.json()["summary"]["slack_users"], 1000, "{r:?}");
 }
+
+#[test]
+fn users_without_status_fields_are_named_not_taken_as_active() {
+    // Exports trimmed with `fields` (or a CSV of id and email) carry no status: nobody would
+    // ever look suspended, so the report says what it could not see.
+    let slack = slack_array(&[sl("U1", "a@x.io", true, "u1")]);
+    for (name, users) in [
+        ("jc.json", r#"[{"_id":"u1","email":"a@x.io"}]"#),
+        ("jc.csv", "id,email\nu1,a@x.io\n"),
+    ] {
+        let dir = tree(&[(name, users), ("slack.json", &slack)]);
+        let r = run(&[
+            "audit",
+            "--format",
+            "json",
+            "--jumpcloud",
+            arg(&dir.path().join(name)),
+            "--slack",
+            arg(&dir.path().join("slack.json")),
+        ]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let notices = r.json()["notices"].to_string();
+        assert!(
+            notices.contains("suspended and staged users cannot be seen"),
+            "{name}: {notices}"
+        );
+        assert!(
+            notices.contains("password-expired users cannot be seen"),
+            "{name}: {notices}"
+        );
+    }
+}

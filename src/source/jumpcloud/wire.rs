@@ -192,7 +192,32 @@ pub(in crate::source) struct RawUser<'a> {
     pub(in crate::source) account_locked: Option<bool>,
 }
 
+/// Which status fields a set of user records carried at all (in any record).
+#[derive(Clone, Copy, Debug, Default)]
+pub(in crate::source) struct StatusFields {
+    pub(in crate::source) state: bool,
+    pub(in crate::source) suspended: bool,
+    pub(in crate::source) password_expired: bool,
+}
+
+impl StatusFields {
+    pub(in crate::source) fn add(&mut self, other: Self) {
+        self.state |= other.state;
+        self.suspended |= other.suspended;
+        self.password_expired |= other.password_expired;
+    }
+}
+
 impl RawUser<'_> {
+    /// The status fields this record carries.
+    pub(in crate::source) fn status_fields(&self) -> StatusFields {
+        StatusFields {
+            state: self.state.is_some(),
+            suspended: self.suspended.is_some(),
+            password_expired: self.password_expired.is_some(),
+        }
+    }
+
     /// Validates a record; `record` names it in errors.
     pub(in crate::source) fn into_user(
         self,
