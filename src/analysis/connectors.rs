@@ -129,8 +129,8 @@ pub fn detect(
 }
 
 /// What the export says about each scoped connector's users: `(blind, groups_only)`. Blind
-/// connectors have neither an `applications/<id>/users` listing nor a group bound to them, so
-/// whom they provision is unknown; groups-only ones have bound groups but no users listing, so
+/// connectors are in the applications listing but have neither an `applications/<id>/users`
+/// listing nor a group bound to them, so whom they provision is unknown; groups-only ones have bound groups but no users listing, so
 /// users bound to them directly (JumpCloud allows it) cannot be seen.
 pub fn coverage(jc: &JumpCloud, connectors: &Connectors) -> (Vec<String>, Vec<String>) {
     let bound = |app: &String| {
@@ -142,7 +142,9 @@ pub fn coverage(jc: &JumpCloud, connectors: &Connectors) -> (Vec<String>, Vec<St
     let mut blind = Vec::new();
     let mut groups_only = Vec::new();
     for app in &connectors.scoped {
-        if jc.app_users.contains_key(app) {
+        // A configured id the applications listing lacks (an app since deleted) provisions
+        // nobody: `fetch` skips it on purpose.
+        if jc.app_users.contains_key(app) || !jc.applications.iter().any(|a| &a.id == app) {
             continue;
         }
         if bound(app) {

@@ -713,6 +713,29 @@ fn multi_connector_groups(jc: &JumpCloud, connectors: &Connectors, findings: &mu
             }
         }
     }
+    // Each group's ancestors (the groups it is nested in, transitively; cycles allowed) and
+    // the connectors they and it are bound to.
+    let ancestors: Vec<BTreeSet<usize>> = (0..groups.len())
+        .map(|i| {
+            let mut seen = BTreeSet::new();
+            let mut stack = parents[i].clone();
+            while let Some(g) = stack.pop() {
+                if seen.insert(g) {
+                    stack.extend(parents[g].iter().copied());
+                }
+            }
+            seen
+        })
+        .collect();
+    let effective: Vec<BTreeSet<&String>> = (0..groups.len())
+        .map(|i| {
+            let mut all = direct[i].clone();
+            for &a in &ancestors[i] {
+                all.extend(direct[a].iter().copied());
+            }
+            all
+        })
+        .collect();
     for (i, group) in groups.iter().enumerate() {
         let name = group.name.as_deref().unwrap_or("(unnamed)");
         let (apps, message) = if direct[i].len() >= 2 {
@@ -721,36 +744,28 @@ fn multi_connector_groups(jc: &JumpCloud, connectors: &Connectors, findings: &mu
                 group.id,
                 direct[i].len()
             );
-            (direct[i].clone(), message)
+            (&direct[i], message)
         } else {
-            // The connectors of the group and every group it is nested in (cycles allowed).
-            // Bindings split across the nesting expose its members the same way, unless one
-            // ancestor holds two itself: that ancestor is reported, not each of its subgroups.
-            let mut seen = vec![false; groups.len()];
-            let mut stack = vec![i];
-            let mut effective: BTreeSet<&String> = BTreeSet::new();
-            let mut ancestor_reported = false;
-            while let Some(g) = stack.pop() {
-                if std::mem::replace(&mut seen[g], true) {
-                    continue;
-                }
-                effective.extend(direct[g].iter().copied());
-                ancestor_reported |= direct[g].len() >= 2;
-                stack.extend(parents[g].iter().copied());
-            }
-            if effective.len() < 2 || ancestor_reported {
+            // Bindings split across the nesting expose the members the same way. Reported
+            // where the split happens: not below an ancestor bound to two connectors itself,
+            // nor below a parent (outside a cycle with this group) that already reaches them all.
+            let split_above = ancestors[i].iter().any(|&a| direct[a].len() >= 2)
+                || parents[i].iter().any(|&p| {
+                    !ancestors[p].contains(&i) && effective[p].is_superset(&effective[i])
+                });
+            if effective[i].len() < 2 || split_above {
                 continue;
             }
             let message = format!(
                 "JumpCloud group {name} ({}) reaches {} Slack connectors through the groups it is nested in: removing it from one deactivates its members everywhere",
                 group.id,
-                effective.len()
+                effective[i].len()
             );
-            (effective, message)
+            (&effective[i], message)
         };
         let mut f = Finding::new(FindingCode::MultiConnectorGroup, message);
         f.jumpcloud_group_id = Some(group.id.clone());
-        f.application_ids = apps.into_iter().cloned().collect();
+        f.application_ids = apps.iter().map(|a| (*a).clone()).collect();
         findings.push(f);
     }
 }

@@ -207,6 +207,16 @@ fn a_connector_the_export_says_nothing_about_stops_entitlement_being_judged() {
     };
     let a = diff_all_ways(&data, &slack, &scoped);
     assert_eq!(codes(&a), vec![("unentitled-but-active", Some("U2"))]);
+    // A configured id the applications listing lacks (an app since deleted) provisions nobody:
+    // it does not stop the judging.
+    let configured = Policy {
+        slack_app_ids: vec!["s1".into(), "gone".into()],
+        ..Policy::default()
+    };
+    let mut known = data.clone();
+    known.applications.retain(|a| a.id == "s1");
+    let a = diff_all_ways(&known, &slack, &configured);
+    assert_eq!(codes(&a), vec![("unentitled-but-active", Some("U2"))]);
     // Group bindings without the users listing: judged, with a notice about direct bindings.
     let mut data = bundle(
         vec![jc("j1", "a@x.io"), jc("j2", "b@x.io")],
@@ -610,6 +620,16 @@ fn bindings_split_across_nested_groups_are_a_multi_connector_group() {
     loop_a.member_group_ids = vec!["g-b".into()];
     let mut loop_b = group("g-b", &[], &["s1"]);
     loop_b.member_group_ids = vec!["g-a".into()];
+    // A chain top(s1) > mid(s2) > leaf: reported at mid, where the split happens, not at leaf.
+    let mut top = group("g-top", &[], &["s1"]);
+    top.member_group_ids = vec!["g-mid".into()];
+    let mut mid = group("g-mid", &[], &["s2"]);
+    mid.member_group_ids = vec!["g-leaf".into()];
+    // A diamond: x in p1(s1) and p2(s2), bound to nothing itself.
+    let mut p1 = group("g-p1", &[], &["s1"]);
+    p1.member_group_ids = vec!["g-x".into()];
+    let mut p2 = group("g-p2", &[], &["s2"]);
+    p2.member_group_ids = vec!["g-x".into()];
     let data = bundle(
         vec![jc("j1", "a@x.io")],
         vec![
@@ -619,6 +639,12 @@ fn bindings_split_across_nested_groups_are_a_multi_connector_group() {
             group("g-sub", &["j1"], &[]),
             loop_a,
             loop_b,
+            top,
+            mid,
+            group("g-leaf", &["j1"], &[]),
+            p1,
+            p2,
+            group("g-x", &["j1"], &[]),
         ],
         vec![slack_app("s1"), slack_app("s2")],
     );
@@ -639,7 +665,15 @@ fn bindings_split_across_nested_groups_are_a_multi_connector_group() {
         })
         .collect();
     let both = ["s1".to_owned(), "s2".to_owned()];
-    assert_eq!(multi, vec![("g-all", &both[..]), ("g-eng", &both[..])]);
+    assert_eq!(
+        multi,
+        vec![
+            ("g-all", &both[..]),
+            ("g-eng", &both[..]),
+            ("g-mid", &both[..]),
+            ("g-x", &both[..]),
+        ]
+    );
     assert!(
         a.findings
             .iter()

@@ -403,8 +403,9 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
     } else {
         None
     };
-    // Whether this run may have changed anyone: if not, a stop means it could not run (exit 2).
-    let mut wrote = false;
+    // Whether this run may have changed anyone, or recorded a final outcome before it stopped
+    // (a 403 about one account): if neither, a stop means it could not run (exit 2).
+    let mut ran = false;
     for action in &plan.actions {
         let id = &action.slack_user_id;
         if let Some(o) = done.get(id).filter(|o| o.is_final()) {
@@ -437,11 +438,13 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
                 may_have_landed,
                 stop,
             }) => {
-                wrote |= may_have_landed;
+                ran |= may_have_landed;
                 journal.append(&record)?;
                 records.push(record);
                 if let Some(e) = &stop {
                     tracing::warn!("stopping the run (401/403 stop it at once): {e}");
+                    // The refusal is recorded and final: the run did run, and reports it.
+                    ran = true;
                 }
                 stopped = stop;
             }
@@ -460,7 +463,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
                 } else {
                     Outcome::NotAttempted
                 };
-                wrote |= may_have_landed;
+                ran |= may_have_landed;
                 r.outcome = Some(outcome);
                 r.message = Some(format!("stopped: {e}"));
                 journal.append(&r)?;
@@ -470,7 +473,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         }
     }
     if let Some(e) = stopped
-        && !wrote
+        && !ran
     {
         // Nothing was written: this run could not run at all.
         return Err(e.into());

@@ -176,9 +176,11 @@ async fn v2_listing(
     for attempt in 0..=max_rereads {
         let (pages, ids, totals) = v2_pages(&client, &endpoint, &folder).await?;
         let held: u64 = totals.iter().map(|(n, _)| n).sum();
-        let first = totals.first().and_then(|(_, t)| *t);
-        let problem = first.and_then(|total| {
-            if totals.iter().any(|(_, t)| *t != Some(total)) {
+        // Only the pages that carry the header count (the closing empty page may not), as in
+        // the loader's offline check.
+        let carried: Vec<u64> = totals.iter().filter_map(|(_, t)| *t).collect();
+        let problem = carried.first().copied().and_then(|total| {
+            if carried.iter().any(|t| *t != total) {
                 Some(format!(
                     "x-total-count moved while it was paged (first {total})"
                 ))

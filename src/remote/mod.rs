@@ -342,15 +342,15 @@ fn is_account_refusal(detail: &str) -> bool {
 }
 
 /// Whether an answer is the SCIM server's own "no such resource": a 404 whose body is a SCIM
-/// error that is not about the endpoint, or Slack's `no_such_user`/`unknown_user` under any 4xx
-/// (Slack documents the codes, not their status). A 404 from anything else (a wrong base URL, a
+/// error that is not about the endpoint, or Slack's `no_such_user`/`unknown_user` under a 400 or
+/// 410 (Slack documents the codes, not their status; a 401/403 saying so is still the token's). A 404 from anything else (a wrong base URL, a
 /// proxy, a web server's page) must never mark an account gone. (A generic SCIM server answers
 /// a wrong path with an ordinary SCIM error: `apply` and `verify` first prove the base URL with
 /// a listing read.)
 pub fn is_scim_not_found(status: u16, body: &[u8]) -> bool {
     scim_error_detail(body).is_some_and(|d| {
         (status == 404 && !is_endpoint_error(&d))
-            || ((400..500).contains(&status)
+            || (matches!(status, 400 | 410)
                 && matches!(error_code(&d), "no_such_user" | "unknown_user"))
     })
 }
@@ -572,7 +572,11 @@ impl Client {
     /// `400 unsupported_version`) or any other status.
     pub fn refusal(&self, method: &'static str, path: &str, status: u16, body: &[u8]) -> Error {
         let detail = body_detail(body);
-        let account_refusal = scim_error_detail(body).is_some_and(|d| is_account_refusal(&d));
+        // Only a PATCH's 403 can be about the account it names; a 401, or a 403 on a read, is
+        // the token's.
+        let account_refusal = method == "PATCH"
+            && status == 403
+            && scim_error_detail(body).is_some_and(|d| is_account_refusal(&d));
         let auth = (retry::classify(status) == Class::Auth && !account_refusal)
             || (status == 400 && detail.contains("unsupported_version"));
         if auth {

@@ -35,16 +35,22 @@ pub struct Options {
     pub show_suppressed: bool,
 }
 
-/// Text safe to show anywhere: control characters (ESC, a bare CR, NUL, C1 controls) become
-/// `\u{1b}`-style escapes, so input data can neither drive a terminal nor break XML (which
-/// forbids most of them), a Markdown row or a TOML comment.
+/// Text safe to show anywhere: control characters (ESC, a bare CR, NUL, C1 controls), bidi
+/// overrides and XML's forbidden U+FFFE/U+FFFF become `\u{1b}`-style escapes, so input data can
+/// neither drive nor mislead a terminal, nor break XML, a Markdown row or a TOML comment.
 pub fn visible(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    // Besides the controls: U+FFFE/U+FFFF (not XML characters) and the bidirectional overrides
+    // and isolates, which reorder what a terminal shows ("Trojan Source").
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(hidden) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c.is_control() {
+        if hidden(c) {
             out.push_str(&c.escape_unicode().to_string());
         } else {
             out.push(c);
@@ -56,7 +62,8 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 /// A CSV cell a spreadsheet will not run as a formula: one that starts with `=`, `+`, `-`, `@`
 /// (or a tab or CR before them) gets a leading `'` (OWASP's advice for CSV injection).
 pub fn spreadsheet_safe(s: &str) -> Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A lone "-" is the rows' placeholder for "none", not a formula.
+    if s != "-" && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{s}"))
     } else {
         Cow::Borrowed(s)
@@ -120,5 +127,7 @@ mod tests {
             assert_eq!(spreadsheet_safe(cell), format!("'{cell}"));
         }
         assert!(matches!(spreadsheet_safe("a=b"), Cow::Borrowed("a=b")));
+        assert!(matches!(spreadsheet_safe("-"), Cow::Borrowed("-")));
+        assert_eq!(visible("a\u{202E}b\u{FFFF}"), "a\\u{202e}b\\u{ffff}");
     }
 }

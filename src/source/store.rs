@@ -272,9 +272,11 @@ impl Snapshot {
 }
 
 /// Removes the temporary directories that earlier writes of the same target left when they
-/// were killed (Ctrl-C, OOM) before their rename: `PREFIX<pid>` whose process is gone. Only
-/// where `/proc` tells which processes live; a live writer's directory is never touched.
+/// were killed (Ctrl-C, OOM) before their rename: `PREFIX<pid>` whose process is gone and that
+/// has not changed for an hour. Only where `/proc` tells which processes live; the age guards
+/// against a writer this process cannot see (another PID namespace, a shared volume).
 fn remove_abandoned(parent: &Path, prefix: &str) {
+    const QUIET: std::time::Duration = std::time::Duration::from_hours(1);
     let proc = Path::new("/proc");
     if !proc.join("self").exists() {
         return;
@@ -291,7 +293,13 @@ fn remove_abandoned(parent: &Path, prefix: &str) {
         else {
             continue;
         };
-        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+        let quiet = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= QUIET);
+        if quiet && pid != std::process::id() && !proc.join(pid.to_string()).exists() {
             tracing::info!(path = %entry.path().display(), "removing an abandoned partial snapshot");
             let _ = std::fs::remove_dir_all(entry.path());
         }
@@ -412,14 +420,26 @@ mod tests {
         let dead = tmp.path().join(".snap.partial-999999999");
         let live = tmp.path().join(".snap.partial-1");
         let other = tmp.path().join(".other.partial-999999999");
-        for d in [&dead, &live, &other] {
+        let fresh = tmp.path().join(".snap.partial-999999998");
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_hours(2);
+        for d in [&dead, &live, &other, &fresh] {
             std::fs::create_dir_all(d.join("users")).unwrap();
+            if d != &fresh {
+                std::fs::File::open(d)
+                    .unwrap()
+                    .set_modified(two_hours_ago)
+                    .unwrap();
+            }
         }
         let mut s = Snapshot::new("label");
         s.insert("manifest.json", b"{}".to_vec());
         s.write_to(&tmp.path().join("snap")).unwrap();
         assert_eq!(dead.exists(), !Path::new("/proc/self").exists());
         assert!(live.exists() && other.exists());
+        assert!(
+            fresh.exists(),
+            "a recent one may be a writer this process cannot see"
+        );
     }
 
     #[test]

@@ -840,6 +840,19 @@ fn an_owner_the_token_may_not_touch_stops_the_run_as_refused_and_no_such_user_un
         assert_only(&emu, &before_but_owner, &targets, 1);
         assert!(active_map(&emu)[owner]);
 
+        // The owner first in a fresh plan: the run stops at once, yet it ran (a final
+        // refusal): exit 3 with its report, not exit 2 without one.
+        let tmp2 = tempfile::tempdir().unwrap();
+        let first = demo_plan(tmp2.path());
+        edit_plan(&first, |p| {
+            let actions = p["actions"].as_array_mut().unwrap();
+            actions.swap(0, 1);
+        });
+        let r = apply(&emu, version, &first, &["--yes", "--format", "json"]);
+        assert_eq!(r.code, 3, "{r:?}");
+        assert_eq!(r.json()["actions"][0]["outcome"], "refused", "{r:?}");
+        assert_eq!(r.json()["summary"]["not-attempted"], 6, "{r:?}");
+
         let url = emu.base_url(version);
         let r = run_env(
             None,

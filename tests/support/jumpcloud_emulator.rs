@@ -50,7 +50,8 @@ pub(crate) struct JumpCloudConfig {
     pub(crate) error_rate: f64,
     /// Added to every request.
     pub(crate) latency: Duration,
-    /// Send `x-total-count` on v2 lists (unverified whether JumpCloud does; off by default).
+    /// Send `x-total-count` on v2 list pages that hold records (unverified whether JumpCloud
+    /// does; off by default).
     pub(crate) total_count_header: bool,
     /// Added to every `x-total-count`: records the pages never show (JumpCloud staff blamed
     /// null association records for short pages).
