@@ -655,22 +655,31 @@ fn jumpcloud_x_total_count_is_checked_live_and_offline() {
     let r = audit_json(arg(&out), slack_dir);
     assert_eq!(findings_and_summary(&r.json()), expected_demo(), "{r:?}");
 
-    // A bundle whose pages fall short of their x-total-count is incomplete: exit 2, naming it.
+    // Offline: a count that moves between pages, or that the records exceed, is a problem
+    // (exit 2, naming the dump); records short of it are a notice (JumpCloud's null records).
     let count: u64 = text.trim().rsplit(' ').next().unwrap().parse().unwrap();
-    for page in ["skip-000000", &format!("skip-{count:06}")] {
-        let dump = format!("HTTP/1.1 200 OK\r\nX-Total-Count: {}\r\n\r\n", count + 1);
-        std::fs::write(out.join(format!("usergroups/{page}.json.headers")), dump).unwrap();
-    }
+    let dump = |n: u64| format!("HTTP/1.1 200 OK\r\nX-Total-Count: {n}\r\n\r\n");
+    let first = out.join("usergroups/skip-000000.json.headers");
+    let closing = out.join(format!("usergroups/skip-{count:06}.json.headers"));
+    std::fs::write(&closing, dump(count + 5)).unwrap();
     let r = audit_json(arg(&out), slack_dir);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("x-total-count says"), "{r:?}");
+    assert!(r.stderr.contains("x-total-count moved"), "{r:?}");
+    std::fs::remove_file(&closing).unwrap();
+    std::fs::write(&first, dump(count - 1)).unwrap();
+    let r = audit_json(arg(&out), slack_dir);
+    assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("skip-000000.json.headers"), "{r:?}");
+    std::fs::write(&first, dump(count + 1)).unwrap();
+    let r = audit_json(arg(&out), slack_dir);
+    assert_eq!(findings_and_summary(&r.json()), expected_demo(), "{r:?}");
+    assert!(r.stdout.contains("null records"), "{r:?}");
 
-    // Live: a listing that never adds up to its x-total-count is read again, then refused, and
-    // nothing is saved.
-    config.total_count_extra = 1;
-    let jc = JumpCloudEmulator::start(config);
-    let out = tmp.path().join("short");
+    // Live: a count that keeps moving is read again, then refused, and nothing is saved.
+    let mut moving = config.clone();
+    moving.total_count_moves = true;
+    let jc = JumpCloudEmulator::start(moving);
+    let out = tmp.path().join("moving");
     let r = fetch(
         "jumpcloud",
         &jc.base_url(),
@@ -679,6 +688,17 @@ fn jumpcloud_x_total_count_is_checked_live_and_offline() {
         &[JC_KEY],
     );
     assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("kept changing"), "{r:?}");
     assert!(r.stderr.contains("x-total-count"), "{r:?}");
     assert!(!out.exists());
+
+    // Live: a steady shortfall (two reads agree) is taken as null records, with a warning.
+    config.total_count_extra = 1;
+    let jc = JumpCloudEmulator::start(config);
+    let out = tmp.path().join("short");
+    let r = fetch("jumpcloud", &jc.base_url(), &out, &[], &[JC_KEY]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("null records"), "{r:?}");
+    let r = audit_json(arg(&out), slack_dir);
+    assert_eq!(findings_and_summary(&r.json()), expected_demo(), "{r:?}");
 }

@@ -56,6 +56,8 @@ pub(crate) struct JumpCloudConfig {
     /// Added to every `x-total-count`: records the pages never show (JumpCloud staff blamed
     /// null association records for short pages).
     pub(crate) total_count_extra: usize,
+    /// `x-total-count` grows with every request, as in an org changing while it is read.
+    pub(crate) total_count_moves: bool,
     /// Seed of the fault dice.
     pub(crate) seed: u64,
     /// Port to bind on 127.0.0.1 (0 = any free port).
@@ -78,6 +80,7 @@ impl Default for JumpCloudConfig {
             latency: Duration::ZERO,
             total_count_header: false,
             total_count_extra: 0,
+            total_count_moves: false,
             seed: 1,
             port: 0,
         }

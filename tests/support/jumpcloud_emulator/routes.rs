@@ -43,6 +43,7 @@ pub(super) struct State {
     pub(super) latency: Duration,
     total_count_header: bool,
     total_count_extra: usize,
+    total_count_moves: bool,
     rng: Rng,
     pub(super) stats: Stats,
 }
@@ -71,6 +72,7 @@ impl State {
             latency: config.latency,
             total_count_header: config.total_count_header,
             total_count_extra: config.total_count_extra,
+            total_count_moves: config.total_count_moves,
             rng: Rng::new(config.seed),
             stats: Stats::default(),
         }
@@ -431,7 +433,14 @@ fn v2_list(st: &State, records: &[Value], req: &Req) -> Response {
                 kit::with_header(
                     resp,
                     "x-total-count",
-                    &(total + st.total_count_extra).to_string(),
+                    &(total
+                        + st.total_count_extra
+                        + if st.total_count_moves {
+                            usize::try_from(st.stats.requests).unwrap_or(0)
+                        } else {
+                            0
+                        })
+                    .to_string(),
                 )
             } else {
                 resp
