@@ -134,6 +134,9 @@ pub struct SlackUser {
     pub emails: Vec<Email>,
     /// `meta.created`, when present and parseable.
     pub created: Option<jiff::Timestamp>,
+    /// Carries Slack's guest extension (a multi-channel guest): guests are often invited by
+    /// hand, outside SCIM, so findings say so.
+    pub guest: bool,
 }
 
 impl SlackUser {

@@ -37,7 +37,8 @@ pub struct Action {
     pub jumpcloud_user_id: Option<String>,
     /// The finding codes that put it in the plan.
     pub reasons: Vec<String>,
-    /// The findings' `reason` words (`suspended`, `password-expired`, …).
+    /// The findings' `reason` words (`suspended`, `password-expired`, …), and `guest` for a
+    /// multi-channel guest.
     pub details: Vec<String>,
     /// The state when planned.
     pub expected: Expected,
@@ -144,7 +145,12 @@ pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> 
                 slack_user_id: id.to_owned(),
                 jumpcloud_user_id: f.jumpcloud_user_id.clone(),
                 reasons: Vec::new(),
-                details: Vec::new(),
+                // A guest was likely invited by hand: the plan's reviewer should see it.
+                details: if user.guest {
+                    vec!["guest".to_owned()]
+                } else {
+                    Vec::new()
+                },
                 expected: Expected {
                     user_name: user.user_name.clone(),
                     emails: user.emails.iter().map(|e| e.as_str().to_owned()).collect(),

@@ -191,7 +191,11 @@ impl<'a> Index<'a> {
 }
 
 fn who(s: &SlackUser) -> String {
-    format!("{} ({})", s.primary_email(), s.id)
+    if s.guest {
+        format!("{} ({}, a guest)", s.primary_email(), s.id)
+    } else {
+        format!("{} ({})", s.primary_email(), s.id)
+    }
 }
 
 fn per_user(code: FindingCode, s: &SlackUser, message: String) -> Finding {

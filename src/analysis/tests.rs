@@ -27,6 +27,7 @@ fn sl(id: &str, mail: &str, active: bool) -> SlackUser {
         active,
         emails: vec![email(mail)],
         created: None,
+        guest: false,
     }
 }
 
@@ -678,5 +679,18 @@ fn bindings_split_across_nested_groups_are_a_multi_connector_group() {
         a.findings
             .iter()
             .any(|f| f.message.contains("through the groups it is nested in"))
+    );
+}
+
+#[test]
+fn findings_say_when_the_account_is_a_guest() {
+    let mut guest = sl("U1", "a@x.io", true);
+    guest.guest = true;
+    let a = run(vec![], vec![guest]);
+    assert_eq!(codes(&a), vec![("unknown-active", Some("U1"))]);
+    assert!(
+        a.findings[0].message.contains("(U1, a guest)"),
+        "{}",
+        a.findings[0].message
     );
 }

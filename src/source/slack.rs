@@ -28,6 +28,7 @@ const EXPECTED: &str =
 /// are matched as raw bytes (no UTF-8 check, no allocation) and the emails are normalised as they
 /// are read, which is most of the cost of a listing of a million accounts.
 #[derive(Default)]
+#[allow(clippy::struct_excessive_bools)] // one flag per key seen: no state machine here
 struct WireUser<'a> {
     id: Option<Cow<'a, str>>,
     external_id: Option<Cow<'a, str>>,
@@ -36,6 +37,8 @@ struct WireUser<'a> {
     emails: Option<WireEmails>,
     meta: Option<WireMeta<'a>>,
     schemas: SchemaFlags,
+    /// A guest extension key (`urn:…:slack:guest:…`).
+    guest: bool,
     // Markers of documents of another kind.
     members: bool,
     jc_id: bool,
@@ -66,7 +69,7 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
                                 b"members" => u.members = true,
                                 b"_id" => u.jc_id = true,
                                 b"email" => u.email = true,
-                                _ => {}
+                                _ => u.guest |= is_guest_urn(other),
                             }
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -139,12 +142,21 @@ struct WireMeta<'a> {
     created: Option<Cow<'a, str>>,
 }
 
+/// Whether a key or schema names Slack's guest extension (v1 `urn:scim:schemas:extension:slack:
+/// guest:1.0`, v2 `urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User`, and the docs'
+/// mixed spelling).
+fn is_guest_urn(s: &[u8]) -> bool {
+    s.starts_with(b"urn:") && s.windows(13).any(|w| w == b":slack:guest:")
+}
+
 /// What a resource's `schemas` say, read without keeping (or allocating) the strings.
 #[derive(Clone, Copy, Debug, Default)]
+#[allow(clippy::struct_excessive_bools)] // one flag per kind of URN seen
 struct SchemaFlags {
     v1: bool,
     v2: bool,
     group: bool,
+    guest: bool,
 }
 
 impl<'de> Deserialize<'de> for SchemaFlags {
@@ -163,6 +175,7 @@ impl<'de> Deserialize<'de> for SchemaFlags {
                             v1: s == V1_CORE,
                             v2: s == V2_USER || s.starts_with("urn:ietf:params:scim:"),
                             group: s.ends_with(":Group"),
+                            guest: is_guest_urn(s.as_bytes()),
                         }))
                     }
                     fn visit_unit<E>(self) -> Result<Name, E> {
@@ -187,6 +200,7 @@ impl<'de> Deserialize<'de> for SchemaFlags {
                     all.v1 |= one.v1;
                     all.v2 |= one.v2;
                     all.group |= one.group;
+                    all.guest |= one.guest;
                 }
                 Ok(all)
             }
@@ -248,6 +262,7 @@ impl WireUser<'_> {
                 .and_then(|m| m.created)
                 .as_deref()
                 .and_then(timestamp),
+            guest: self.guest || self.schemas.guest,
         })
     }
 }

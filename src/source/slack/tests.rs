@@ -117,6 +117,7 @@ fn p(start: u64, total: u64, ids: &[&str]) -> Page {
                 active: true,
                 emails: vec![Email::parse(&format!("{id}@x.io")).unwrap()],
                 created: None,
+                guest: false,
             })
             .collect(),
     }
@@ -151,4 +152,25 @@ fn gaps_overlaps_and_short_sets_are_problems() {
     );
     let (_, _, problems) = check_pages(vec![p(1, 2, &["a", "b"]), p(3, 3, &["c"])]);
     assert!(problems[0].contains("totalResults differs"), "{problems:?}");
+}
+
+#[test]
+fn guests_are_recognised_by_their_extension_or_schema() {
+    let users = [
+        // v2: the extension key and its schema URN.
+        r#"{"id":"W1","emails":[{"value":"a@x.io"}],"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User"],"urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User":{"type":"multi"}}"#,
+        // v1: the extension key alone.
+        r#"{"id":"W2","emails":[{"value":"b@x.io"}],"urn:scim:schemas:extension:slack:guest:1.0":{"type":"multi"}}"#,
+        // A member with the enterprise extension.
+        r#"{"id":"W3","emails":[{"value":"c@x.io"}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{}}"#,
+    ];
+    let json = format!(
+        r#"{{"totalResults":3,"startIndex":1,"Resources":[{}]}}"#,
+        users.join(",")
+    );
+    let Ok(Kind::Page(p)) = page(&json) else {
+        panic!("not a page")
+    };
+    let guests: Vec<bool> = p.users.iter().map(|u| u.guest).collect();
+    assert_eq!(guests, [true, true, false]);
 }
