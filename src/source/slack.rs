@@ -146,7 +146,9 @@ struct WireMeta<'a> {
 /// guest:1.0`, v2 `urn:ietf:params:scim:schemas:extension:slack:guest:2.0:User`, and the docs'
 /// mixed spelling).
 fn is_guest_urn(s: &[u8]) -> bool {
-    s.starts_with(b"urn:") && s.windows(13).any(|w| w == b":slack:guest:")
+    // Suffixes, not a search: every member's record carries the enterprise extension's key.
+    s.starts_with(b"urn:")
+        && (s.ends_with(b":slack:guest:1.0") || s.ends_with(b":slack:guest:2.0:User"))
 }
 
 /// What a resource's `schemas` say, read without keeping (or allocating) the strings.
