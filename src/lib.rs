@@ -165,7 +165,8 @@ fn load_jumpcloud_input(
             false,
         )?;
         let root = live.snapshot.root().to_path_buf();
-        let loaded = source::load_jumpcloud_from(&live.snapshot, &root)?;
+        let loaded = source::load_jumpcloud_from(&live.snapshot, &root)
+            .inspect_err(|_| keep_unparsed(args, "jumpcloud", &live.snapshot))?;
         // Kept only to be saved: the raw pages are as large as the input.
         return Ok((loaded, args.save.is_some().then_some(live.snapshot)));
     }
@@ -184,10 +185,27 @@ fn load_slack_input(
     if let Some(url) = &args.slack_url {
         let live = live::read_slack(global, url, &args.slack_auth, &args.net, false)?;
         let root = live.snapshot.root().to_path_buf();
-        let loaded = source::load_slack_from(&live.snapshot, &[root])?;
+        let loaded = source::load_slack_from(&live.snapshot, &[root])
+            .inspect_err(|_| keep_unparsed(args, "slack", &live.snapshot))?;
         return Ok((loaded, args.save.is_some().then_some(live.snapshot)));
     }
     Ok((source::load_slack(&args.slack)?, None))
+}
+
+/// With `--save DIR`, keeps a live read whose pages could not be parsed as `DIR/NAME.unparsed`,
+/// where the record the error names can be looked at; `DIR/NAME` stays free for the next run.
+fn keep_unparsed(args: &InputArgs, name: &str, snapshot: &source::Snapshot) {
+    let Some(dir) = &args.save else {
+        return;
+    };
+    let target = dir.join(format!("{name}.unparsed"));
+    match snapshot.write_to(&target) {
+        Ok(()) => tracing::warn!(
+            "the {name} read could not be parsed; its pages are saved in {} (paths as in the error)",
+            target.display()
+        ),
+        Err(e) => tracing::warn!("the {name} read could not be parsed, nor saved: {e}"),
+    }
 }
 
 /// Loads both inputs and runs the analysis: the common part of `audit` and `plan`.

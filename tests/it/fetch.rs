@@ -702,3 +702,37 @@ fn jumpcloud_x_total_count_is_checked_live_and_offline() {
     let r = audit_json(arg(&out), slack_dir);
     assert_eq!(findings_and_summary(&r.json()), expected_demo(), "{r:?}");
 }
+
+#[test]
+fn a_live_read_that_cannot_be_parsed_is_kept_aside_with_save() {
+    let slack = demo_slack();
+    let mut config =
+        JumpCloudConfig::from_bundle(root().join("fixtures/demo/jumpcloud")).expect("demo bundle");
+    config.users[0]
+        .as_object_mut()
+        .unwrap()
+        .remove("email")
+        .unwrap();
+    let jc = JumpCloudEmulator::start(config);
+    let tmp = tempfile::tempdir().unwrap();
+    let save = tmp.path().join("snap");
+    let r = run_env(
+        None,
+        &[
+            "audit",
+            "--slack-url",
+            &slack.base_url("v2"),
+            "--jumpcloud-url",
+            &jc.base_url(),
+            "--save",
+            arg(&save),
+        ],
+        &[SLACK_TOKEN, JC_KEY],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("email"), "{r:?}");
+    assert!(r.stderr.contains("jumpcloud.unparsed"), "{r:?}");
+    let page = save.join("jumpcloud.unparsed/systemusers/skip-000000.json");
+    assert!(page.exists(), "{r:?}");
+    assert!(!save.join("jumpcloud").exists() && !save.join("slack").exists());
+}
