@@ -1,9 +1,11 @@
-//! Which JumpCloud applications are Slack connectors, and who is entitled to them.
+//! Which JumpCloud applications are Slack connectors, who is entitled to them, and the groups
+//! bound to several (`multi-connector-group`).
 //!
 //! Pure: works on the loaded `JumpCloud` data and the policy only.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::{Finding, FindingCode};
 use crate::model::{JcApp, JumpCloud};
 
 /// How an application was recognised as a Slack connector.
@@ -215,6 +217,146 @@ pub fn entitled_users(
         }
     }
     has_binding.then_some(entitled)
+}
+
+pub(super) fn multi_connector_groups(
+    jc: &JumpCloud,
+    connectors: &Connectors,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(groups) = &jc.groups else {
+        return;
+    };
+    let direct: Vec<BTreeSet<&String>> = groups
+        .iter()
+        .map(|g| {
+            g.application_ids
+                .iter()
+                .filter(|a| connectors.all.contains_key(*a))
+                .collect()
+        })
+        .collect();
+    // Parents of each group (the groups that list it as a member): a member of a nested group
+    // is provisioned by its parents' connectors too.
+    let position: BTreeMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (p, g) in groups.iter().enumerate() {
+        for child in &g.member_group_ids {
+            if let Some(&c) = position.get(child.as_str()) {
+                parents[c].push(p);
+            }
+        }
+    }
+    // Each group's ancestors (the groups it is nested in, transitively; cycles allowed) and
+    // the connectors they and it are bound to.
+    let ancestors: Vec<BTreeSet<usize>> = (0..groups.len())
+        .map(|i| {
+            let mut seen = BTreeSet::new();
+            let mut stack = parents[i].clone();
+            while let Some(g) = stack.pop() {
+                if seen.insert(g) {
+                    stack.extend(parents[g].iter().copied());
+                }
+            }
+            seen
+        })
+        .collect();
+    let effective: Vec<BTreeSet<&String>> = (0..groups.len())
+        .map(|i| {
+            let mut all = direct[i].clone();
+            for &a in &ancestors[i] {
+                all.extend(direct[a].iter().copied());
+            }
+            all
+        })
+        .collect();
+    for (i, group) in groups.iter().enumerate() {
+        let name = group.name.as_deref().unwrap_or("(unnamed)");
+        let (apps, message) = if direct[i].len() >= 2 {
+            let message = format!(
+                "JumpCloud group {name} ({}) is bound to {} Slack connectors: removing it from one deactivates its members everywhere",
+                group.id,
+                direct[i].len()
+            );
+            (&direct[i], message)
+        } else {
+            // Bindings split across the nesting expose the members the same way. Reported
+            // where the split happens: not below an ancestor bound to two connectors itself,
+            // nor below a parent (outside a cycle with this group) that already reaches them all.
+            let split_above = ancestors[i].iter().any(|&a| direct[a].len() >= 2)
+                || parents[i].iter().any(|&p| {
+                    !ancestors[p].contains(&i) && effective[p].is_superset(&effective[i])
+                });
+            if effective[i].len() < 2 || split_above {
+                continue;
+            }
+            let message = format!(
+                "JumpCloud group {name} ({}) reaches {} Slack connectors through the groups it is nested in: removing it from one deactivates its members everywhere",
+                group.id,
+                effective[i].len()
+            );
+            (&effective[i], message)
+        };
+        let mut f = Finding::new(FindingCode::MultiConnectorGroup, message);
+        f.jumpcloud_group_id = Some(group.id.clone());
+        f.application_ids = apps.iter().map(|a| (*a).clone()).collect();
+        findings.push(f);
+    }
+}
+
+/// Notices on how the connectors were found and why entitlement was not judged.
+pub(super) fn describe(
+    jc: &JumpCloud,
+    connectors: &Connectors,
+    judged: bool,
+    notices: &mut Vec<String>,
+) {
+    let heuristic = connectors
+        .all
+        .values()
+        .any(|by| matches!(by, DetectedBy::Name | DetectedBy::Label | DetectedBy::SpUrl));
+    if heuristic {
+        let list: Vec<String> = connectors
+            .all
+            .iter()
+            .map(|(id, by)| format!("{id} ({})", by.as_str()))
+            .collect();
+        notices.push(format!(
+            "Slack connectors recognised by heuristic: {}; set slack_app_ids to make this explicit",
+            list.join(", ")
+        ));
+    }
+    let (blind, groups_only) = coverage(jc, connectors);
+    if judged {
+        if !groups_only.is_empty() {
+            notices.push(format!(
+                "entitlement to Slack connector(s) {} judged from group bindings alone (no applications/<id>/users listing): users bound to a connector directly would show as unentitled-but-active",
+                groups_only.join(", ")
+            ));
+        }
+        return;
+    }
+    let why = if jc.groups.is_none() && jc.app_users.is_empty() {
+        "the JumpCloud input has no group or application data".to_owned()
+    } else if !blind.is_empty() && blind.len() < connectors.scoped.len() {
+        format!(
+            "the export holds nothing on whom Slack connector(s) {} provision (no applications/<id>/users listing, no group bound): their users would all look unentitled; add the listing, or scope the check with slack_app_ids or --slack-app",
+            blind.join(", ")
+        )
+    } else if connectors.scoped.is_empty() {
+        format!(
+            "no Slack connector recognised among {} application(s); set slack_app_ids or pass --slack-app",
+            jc.applications.len()
+        )
+    } else {
+        "no group is bound to a Slack connector and no applications/<id>/users listing covers one"
+            .to_owned()
+    };
+    notices.push(format!("unentitled-but-active not judged: {why}"));
 }
 
 #[cfg(test)]
