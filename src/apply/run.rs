@@ -62,7 +62,7 @@ fn seen_of(body: &[u8], id: &str) -> Result<Seen, Error> {
 /// `GET /Users/{id}` has its own 300/min that the check before each PATCH already needs; with
 /// two single reads per action, writes could not pass ~83% of their 180/min. Falls back to
 /// `GET /Users/{id}` when the listing is refused or does not show the account, so `Gone` still
-/// only ever comes from a 404 on the account itself.
+/// only ever comes from the SCIM API's "no such user" for the account itself.
 ///
 /// A filtered listing that misses an account its single read then finds (a server that ignores
 /// or refuses the filter) turns the listing off for the rest of the run.
@@ -396,7 +396,8 @@ async fn run_action(
                 }
                 Class::Auth | Class::Fatal => {
                     // A 403 that names this account (an Owner an Admin's token may not touch)
-                    // is that account's refusal; any other 401/403 is the token's.
+                    // is recorded as its refusal, and still stops the run (below); any other
+                    // 401/403 is the token's.
                     let refusal = client.refusal("PATCH", &path, status, &answer);
                     if matches!(refusal, Error::Auth { .. }) {
                         return Err(Halt::Remote(refusal));
