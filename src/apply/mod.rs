@@ -453,6 +453,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
                 error: e,
                 may_have_landed,
             }) => {
+                tracing::warn!("stopping the run: {e}");
                 let mut r = Record::new("outcome");
                 r.slack_user_id = Some(id.clone());
                 let outcome = if may_have_landed {

@@ -269,8 +269,27 @@ fn incomplete_inputs_never_become_a_plan() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("Slack listing is incomplete"), "{r:?}");
     assert!(!out.exists());
-    let r = run_env(None, &["plan", "--allow-incomplete"], &[]);
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            "fixtures/demo/jumpcloud",
+            "--slack",
+            arg(&slack),
+            "--out",
+            arg(&out),
+            "--allow-incomplete",
+        ],
+        &[],
+    );
     assert_eq!(r.code, 2, "plan has no --allow-incomplete: {r:?}");
+    assert!(
+        r.stderr
+            .contains("unexpected argument '--allow-incomplete'"),
+        "{r:?}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]
@@ -892,4 +911,130 @@ fn a_v2_listing_that_ignores_the_filter_is_dropped_for_single_reads() {
         .count();
     // The first confirmation finds the filter ignored; the rest read by id alone.
     assert_eq!(listed, 1, "{:#?}", emu.request_log());
+}
+
+/// For every account, the request log never shows a second PATCH without a read of that
+/// account in between (a PATCH whose answer was lost is re-read before it is ever resent).
+fn assert_reread_before_resend(log: &[String]) {
+    for id in TARGETS {
+        let mut patched = false;
+        for line in log.iter().filter(|l| l.contains(&format!("/Users/{id}"))) {
+            if line.starts_with("PATCH ") {
+                assert!(!patched, "{id} PATCHed again without a re-read: {log:#?}");
+                patched = true;
+            } else if line.starts_with("GET ") {
+                patched = false;
+            }
+        }
+    }
+}
+
+#[test]
+fn faults_on_the_patch_itself_are_reread_before_any_resend() {
+    // 429s on PATCHes: the server processed none of them, so each is resent after the wait,
+    // and every account is PATCHed (processed) once.
+    let emu = emulator(Faults {
+        writes_only: true,
+        forced_429: 4,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(&emu, "v1", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(emu.responses_429(), 4, "{:#?}", emu.request_log());
+    assert_eq!(
+        r.json()["actions"][0]["patches"],
+        5,
+        "four 429s, then the one: {r:?}"
+    );
+    assert_only(&emu, &before, &TARGETS, 1);
+
+    // 5xx and dropped connections on writes only: once where a faulted PATCH still lands (its
+    // answer lost), once where it does not.
+    for lands in [true, false] {
+        let emu = emulator(Faults {
+            writes_only: true,
+            error_rate: 0.3,
+            drop_rate: 0.2,
+            write_lands_on_fault: lands,
+            ..Faults::default()
+        });
+        let before = active_map(&emu);
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = demo_plan(tmp.path());
+        let r = apply(
+            &emu,
+            "v1",
+            &plan,
+            &["--yes", "--max-retries", "12", "--format", "json"],
+        );
+        assert_eq!(r.code, 0, "lands={lands}: {r:?}");
+        assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+        let log = emu.request_log();
+        // Faults hit writes only: every 5xx and drop was a PATCH's.
+        assert!(
+            emu.responses_5xx() + emu.dropped() > 0,
+            "lands={lands}: PATCHes met faults: {log:#?}"
+        );
+        let sent = log.iter().filter(|l| l.starts_with("PATCH ")).count();
+        if lands {
+            assert_eq!(sent, 7, "a PATCH that landed is never resent: {log:#?}");
+        } else {
+            assert!(sent > 7, "lost PATCHes were resent: {log:#?}");
+        }
+        // Processed PATCHes: exactly one per account either way (a landed one is never resent;
+        // one that did not land is resent once the re-read shows it active).
+        assert_only(&emu, &before, &TARGETS, 1);
+        for id in TARGETS {
+            assert_eq!(emu.patch_count(id), 1, "lands={lands} {id}");
+        }
+        assert_reread_before_resend(&log);
+        assert_eq!(emu.total_deletes(), 0, "never DELETE");
+        assert!(
+            log.iter()
+                .all(|l| l.starts_with("GET ") || l.starts_with("PATCH ")),
+            "only GET and PATCH: {log:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_token_revoked_mid_run_stops_it_at_once() {
+    let emu = emulator(Faults {
+        revoke_after_patches: Some(2),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    // v1: Slack answers a bad token with 401 there.
+    let r = apply(&emu, "v1", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 3, "two PATCHes landed: {r:?}");
+    assert!(r.stderr.contains("refused the credentials"), "{r:?}");
+    assert!(r.stderr.contains("401"), "{r:?}");
+    assert_eq!(emu.total_patches(), 2, "no PATCH after the 401");
+    let (last, _) = journal_outcomes(&tmp.path().join("plan.json.journal.jsonl"));
+    assert_eq!(last[TARGETS[0]], "deactivated");
+    // Its PATCH landed, but the confirming read met the 401.
+    assert_eq!(last[TARGETS[1]], "unconfirmed");
+    for id in &TARGETS[2..] {
+        assert_eq!(last[*id], "not-attempted", "{id}");
+    }
+    assert_only(&emu, &before, &TARGETS[..2], 1);
+}
+
+#[test]
+fn a_journal_that_cannot_be_written_means_no_patch() {
+    let emu = emulator(Faults::default());
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("no-such-dir/j.jsonl");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no-such-dir"), "{r:?}");
+    assert_eq!(emu.total_patches(), 0);
+    assert_only(&emu, &before, &[], 0);
 }

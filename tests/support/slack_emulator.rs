@@ -55,6 +55,12 @@ pub(crate) struct Faults {
     pub(crate) lost_write_then_outage: bool,
     /// `GET /Users/{id}` of this account answers 500 (one broken record, not an outage).
     pub(crate) broken_user: Option<String>,
+    /// `drop_rate`, `error_rate` and `forced_429` hit writes (PATCH, DELETE) only, so that the
+    /// write path meets every fault.
+    pub(crate) writes_only: bool,
+    /// Once this many PATCHes have been processed, the token is revoked: every request is
+    /// then answered as a bad token (v1: 401 `invalid_authentication`).
+    pub(crate) revoke_after_patches: Option<u32>,
 }
 
 /// One token bucket: `per_min` tokens a minute, holding at most `burst`.

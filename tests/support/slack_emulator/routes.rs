@@ -190,7 +190,11 @@ async fn answer(
             return fault_outcome(Fault::Status(StatusCode::SERVICE_UNAVAILABLE), version);
         }
     }
-    let fault = roll_fault(&mut lock(shared));
+    let fault = if faults.writes_only && !route.is_write() {
+        None
+    } else {
+        roll_fault(&mut lock(shared))
+    };
     let lands = route.is_write() && faults.write_lands_on_fault;
     if let Some(fault) = fault
         && !lands
@@ -251,10 +255,13 @@ async fn serve(
 ) -> Response {
     {
         let mut st = lock(shared);
-        if let Some(refusal) = check_auth(&st, req, version, route.is_write()) {
+        let revoked = faults
+            .revoke_after_patches
+            .is_some_and(|n| st.stats.patches >= n);
+        if let Some(refusal) = check_auth(&st, req, version, route.is_write(), revoked) {
             return refusal;
         }
-        if st.take_forced_429() {
+        if (!faults.writes_only || route.is_write()) && st.take_forced_429() {
             let wait = st.retry_after(1.0);
             return too_many(version, wait);
         }
@@ -282,13 +289,19 @@ async fn serve(
 /// The refusal of a request without the right Bearer token. Slack's quirk: v1 answers 401, v2
 /// answers 400 `unsupported_version` in a v1-style body. A read-only token may read; a write
 /// with it is answered 403 `permission_denied`.
-fn check_auth(st: &State, req: &Req, version: Version, write: bool) -> Option<Response> {
+fn check_auth(
+    st: &State,
+    req: &Req,
+    version: Version,
+    write: bool,
+    revoked: bool,
+) -> Option<Response> {
     let header = req.header("authorization");
     let token = header
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
-    if token == Some(st.token.as_str()) {
+    if token == Some(st.token.as_str()) && !revoked {
         return None;
     }
     if token.is_some() && token == st.read_only_token.as_deref() {
