@@ -190,6 +190,22 @@ fn guards_refuse_before_any_write() {
     assert_eq!(r.code, 2, "{r:?}");
     let r = apply(&emu, "v2", &plan, &["--yes", "--max-changes", "6"]);
     assert_eq!(r.code, 2, "{r:?}");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--max-changes", "18%"]);
+    assert_eq!(r.code, 2, "18% of 38 is 6: {r:?}");
+    assert_eq!(emu.total_patches(), 0);
+    // The boundary: a plan exactly at the limit runs (on its own emulator and journal).
+    for limit in ["7", "19%"] {
+        let emu = emulator(Faults::default());
+        let journal = tmp.path().join(format!("j-{limit}"));
+        let r = apply(
+            &emu,
+            "v2",
+            &plan,
+            &["--yes", "--max-changes", limit, "--journal", arg(&journal)],
+        );
+        assert_eq!(r.code, 0, "7 actions, limit {limit}: {r:?}");
+        assert_eq!(emu.total_patches(), 7);
+    }
 
     // Plan age runs on the real clock, whatever SOURCE_DATE_EPOCH says.
     let at = |hours: i64| {
@@ -1037,4 +1053,19 @@ fn a_journal_that_cannot_be_written_means_no_patch() {
     assert!(r.stderr.contains("no-such-dir"), "{r:?}");
     assert_eq!(emu.total_patches(), 0);
     assert_only(&emu, &before, &[], 0);
+}
+
+#[test]
+fn a_patch_answered_204_is_accepted() {
+    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    config.patch_204 = true;
+    let emu = SlackEmulator::start(config);
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+    assert_eq!(emu.status_count(204), 7, "{:#?}", emu.request_log());
+    assert_only(&emu, &before, &TARGETS, 1);
 }

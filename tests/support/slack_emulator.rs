@@ -158,6 +158,8 @@ pub(crate) struct SlackConfig {
     /// v2 listings ignore `filter` and answer the unfiltered page (the reference: Slack's v2
     /// docs say filtering is "not applicable", though its own v2 test filters).
     pub(crate) v2_ignores_filter: bool,
+    /// A PATCH that succeeds is answered 204 without a body (DESIGN §7: accept 200 or 204).
+    pub(crate) patch_204: bool,
     /// Rate-limit buckets.
     pub(crate) rate_limits: RateLimits,
     /// How fast Slack's clock runs: 1.0 is real time, 60.0 makes a minute of limits pass in a
@@ -182,6 +184,7 @@ impl Default for SlackConfig {
             owner_ids: Vec::new(),
             no_such_user_status: 404,
             v2_ignores_filter: false,
+            patch_204: false,
             rate_limits: RateLimits::default(),
             time_scale: 1.0,
             faults: Faults::default(),

@@ -635,6 +635,9 @@ fn patch(st: &mut State, id: &str, version: Version, body: &[u8]) -> Response {
         return refusal;
     }
     st.set_active(id, active);
+    if st.patch_204 {
+        return kit::empty(StatusCode::NO_CONTENT);
+    }
     match st.current_user(id, version) {
         Some(user) => kit::json(StatusCode::OK, &user),
         None => error(version, st.no_such_user, "no_such_user"),

@@ -168,6 +168,7 @@ pub(super) struct State {
     pub(super) owners: Vec<String>,
     pub(super) no_such_user: hyper::StatusCode,
     pub(super) v2_ignores_filter: bool,
+    pub(super) patch_204: bool,
     pub(super) faults: Faults,
     forced_429_left: u32,
     limits: RateLimits,
@@ -224,6 +225,7 @@ impl State {
             primary_owner: config.primary_owner_id,
             owners: config.owner_ids,
             v2_ignores_filter: config.v2_ignores_filter,
+            patch_204: config.patch_204,
             no_such_user: hyper::StatusCode::from_u16(config.no_such_user_status)
                 .unwrap_or(hyper::StatusCode::NOT_FOUND),
             forced_429_left: config.faults.forced_429,
