@@ -24,8 +24,13 @@ const TARGETS: [&str; 7] = [
     "W0NW0000202",
 ];
 
+/// The demo organisation's Slack, as the emulator's starting point.
+fn demo_config() -> SlackConfig {
+    SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap()
+}
+
 fn emulator(faults: Faults) -> SlackEmulator {
-    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    let mut config = demo_config();
     config.primary_owner_id = Some("W0NW0000019".to_owned());
     // Slack's limits, ten times faster, so Retry-After waits stay short.
     config.time_scale = 10.0;
@@ -729,7 +734,7 @@ fn a_patch_whose_answer_and_rereads_are_lost_is_unconfirmed_and_never_resent() {
 
 #[test]
 fn a_token_that_cannot_write_stops_at_the_first_patch_and_changes_no_one() {
-    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    let mut config = demo_config();
     config.read_only_token = Some("xoxp-read-only".to_owned());
     let emu = SlackEmulator::start(config);
     let before = active_map(&emu);
@@ -831,7 +836,7 @@ fn one_account_that_cannot_be_read_fails_alone() {
 fn an_owner_the_token_may_not_touch_stops_the_run_as_refused_and_no_such_user_under_400_is_gone() {
     let owner = TARGETS[1];
     for version in ["v1", "v2"] {
-        let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+        let mut config = demo_config();
         config.owner_ids = vec![owner.to_owned()];
         // Slack documents `no_such_user`, not its status.
         config.no_such_user_status = 400;
@@ -910,7 +915,7 @@ fn an_owner_the_token_may_not_touch_stops_the_run_as_refused_and_no_such_user_un
 
 #[test]
 fn a_v2_listing_that_ignores_the_filter_is_dropped_for_single_reads() {
-    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    let mut config = demo_config();
     config.v2_ignores_filter = true;
     let emu = SlackEmulator::start(config);
     let before = active_map(&emu);
@@ -1057,7 +1062,7 @@ fn a_journal_that_cannot_be_written_means_no_patch() {
 
 #[test]
 fn a_patch_answered_204_is_accepted() {
-    let mut config = SlackConfig::from_pages_dir(root().join("fixtures/demo/slack")).unwrap();
+    let mut config = demo_config();
     config.patch_204 = true;
     let emu = SlackEmulator::start(config);
     let before = active_map(&emu);
