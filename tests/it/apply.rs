@@ -324,6 +324,8 @@ fn skips_by_rule_and_refusals() {
         let template = actions[0].clone();
         // Changed since plan: the expected email differs from Slack's.
         actions[1]["expected"]["emails"] = serde_json::json!(["someone.else@northwind.example"]);
+        // Changed since plan: renamed in Slack (the expected userName differs).
+        actions[3]["expected"]["userName"] = Value::from("renamed.since.plan");
         // Gone: no such account.
         let mut gone = template.clone();
         gone["slack_user_id"] = Value::from("W0NW9999999");
@@ -367,6 +369,8 @@ fn skips_by_rule_and_refusals() {
     assert_eq!(preview["B0NW0000001"], "refused", "{r:?}");
     assert_eq!(preview["W0NW9999999"], "gone");
     assert_eq!(preview["W0NW0000001"], "would-deactivate");
+    assert_eq!(preview["W0NW0000002"], "changed-since-plan");
+    assert_eq!(preview["W0NW0000004"], "changed-since-plan");
     assert_eq!(emu.total_patches(), 0);
     let r = apply(
         &emu,
@@ -389,6 +393,7 @@ fn skips_by_rule_and_refusals() {
         )
     };
     assert_eq!(outcome("W0NW0000002").0, "changed-since-plan");
+    assert_eq!(outcome("W0NW0000004").0, "changed-since-plan");
     assert_eq!(outcome("W0NW9999999").0, "gone");
     assert_eq!(outcome("W0NW0000013").0, "already-inactive");
     assert_eq!(outcome("B0NW0000001"), ("refused".into(), None));
@@ -407,10 +412,13 @@ fn skips_by_rule_and_refusals() {
     let deactivated: Vec<&str> = TARGETS
         .iter()
         .copied()
-        .filter(|id| *id != "W0NW0000002")
+        .filter(|id| !["W0NW0000002", "W0NW0000004"].contains(id))
         .collect();
     let after = active_map(&emu);
-    assert!(after["W0NW0000002"], "changed accounts are left alone");
+    assert!(
+        after["W0NW0000002"] && after["W0NW0000004"],
+        "changed accounts are left alone"
+    );
     assert!(after["B0NW0000001"] && after["W0NW0000019"]);
     for id in &deactivated {
         assert!(!after[*id]);
@@ -421,6 +429,7 @@ fn skips_by_rule_and_refusals() {
         }
     }
     assert_eq!(emu.patch_count("W0NW0000002"), 0);
+    assert_eq!(emu.patch_count("W0NW0000004"), 0);
     assert_eq!(emu.patch_count("W0NW0000013"), 0);
 }
 
