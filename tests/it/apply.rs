@@ -1083,3 +1083,128 @@ fn a_patch_answered_204_is_accepted() {
     assert_eq!(emu.status_count(204), 7, "{:#?}", emu.request_log());
     assert_only(&emu, &before, &TARGETS, 1);
 }
+
+#[test]
+fn a_retry_after_given_as_an_http_date_is_waited_out_on_reads_and_writes() {
+    let mut config = demo_config();
+    config.time_scale = 10.0;
+    config.retry_after_dates = true;
+    // The dry run's first read meets a dated 429.
+    config.faults.forced_429 = 1;
+    let emu = SlackEmulator::start(config);
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(&emu, "v2", &plan, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(emu.responses_429(), 1);
+    // Then two on the PATCHes.
+    emu.set_faults(Faults {
+        forced_429: 2,
+        writes_only: true,
+        ..Faults::default()
+    });
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(emu.responses_429(), 3);
+    assert_eq!(
+        emu.early_requests(),
+        0,
+        "a request came before the date the 429 gave: {:#?}",
+        emu.request_log()
+    );
+    assert_only(&emu, &before, &TARGETS, 1);
+}
+
+/// A JumpCloud users page for the people of `emu` (bots and `owner` left out), with the first
+/// `suspend` active ones suspended; returns the page and the suspended accounts' ids.
+fn suspend_some(emu: &SlackEmulator, owner: &str, suspend: usize) -> (Value, Vec<String>) {
+    let mut results = Vec::new();
+    let mut picked = Vec::new();
+    for (i, id) in emu.user_ids().into_iter().enumerate() {
+        let user = emu.user(&id).unwrap();
+        let email = user["emails"][0]["value"].as_str().unwrap_or_default();
+        if email.is_empty() || email.ends_with("@slack-bots.com") || id == owner {
+            continue;
+        }
+        let active = user["active"].as_bool().unwrap_or(true);
+        let suspended = active && picked.len() < suspend;
+        if suspended {
+            picked.push(id.clone());
+        }
+        results.push(serde_json::json!({
+            "_id": format!("jc{i:05}"), "email": email, "suspended": suspended,
+            "state": if suspended { "SUSPENDED" } else { "ACTIVATED" },
+        }));
+    }
+    let page = serde_json::json!({"totalCount": results.len(), "results": results});
+    (page, picked)
+}
+
+#[test]
+fn the_limiter_keeps_a_long_run_under_slacks_write_limit() {
+    // Slack's limits ten times faster: PATCH /Users/{id} 1,800/min, burst 20.
+    let config = || {
+        let mut config = SlackConfig::generated(100, 12);
+        config.time_scale = 10.0;
+        config
+    };
+    let owner = config().primary_owner_id.unwrap();
+    let emu = SlackEmulator::start(config());
+    let (page, targets) = suspend_some(&emu, &owner, 60);
+    assert_eq!(targets.len(), 60);
+    let tmp = tempfile::tempdir().unwrap();
+    let jc = tmp.path().join("jc.json");
+    std::fs::write(&jc, page.to_string()).unwrap();
+    let plan = tmp.path().join("plan.json");
+    let url = emu.base_url("v2");
+    let r = run_env(
+        None,
+        &[
+            "plan",
+            "--jumpcloud",
+            arg(&jc),
+            "--slack-url",
+            &url,
+            "--out",
+            arg(&plan),
+        ],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let run = |emu: &SlackEmulator, writes_per_minute: &str, journal: &str| {
+        let before = active_map(emu);
+        let r = apply(
+            emu,
+            "v2",
+            &plan,
+            &[
+                "--yes",
+                "--max-changes",
+                "60",
+                // 80% of the scaled limit: the client's bucket starts full as Slack's does,
+                // and loopback jitter must not make a request look early.
+                "--max-writes-per-minute",
+                writes_per_minute,
+                "--max-reads-per-minute",
+                "2800",
+                "--max-rpm",
+                "9000",
+                "--journal",
+                arg(&tmp.path().join(journal)),
+            ],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_only(emu, &before, &targets, 1);
+        assert_eq!(emu.total_patches(), 60);
+    };
+    // 60 writes, three times the burst, under the limiter: Slack never answers 429.
+    run(&emu, "1440", "j1");
+    assert_eq!(emu.responses_429(), 0, "{:#?}", emu.request_log());
+    // The same run with the limiter far above Slack's limit meets 429s (and still completes):
+    // the quiet run above was the limiter's doing.
+    let emu = SlackEmulator::start(config());
+    run(&emu, "100000", "j2");
+    assert!(emu.responses_429() > 0);
+}

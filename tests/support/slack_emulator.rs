@@ -160,6 +160,10 @@ pub(crate) struct SlackConfig {
     pub(crate) v2_ignores_filter: bool,
     /// A PATCH that succeeds is answered 204 without a body (DESIGN §7: accept 200 or 204).
     pub(crate) patch_204: bool,
+    /// 429s carry `Retry-After` as an HTTP date (RFC 9110's IMF-fixdate, rounded up to the next
+    /// whole second, at least a second ahead) instead of delay-seconds. Slack sends seconds; HTTP
+    /// allows both, and a proxy in front of it may send a date (DESIGN §7).
+    pub(crate) retry_after_dates: bool,
     /// Rate-limit buckets.
     pub(crate) rate_limits: RateLimits,
     /// How fast Slack's clock runs: 1.0 is real time, 60.0 makes a minute of limits pass in a
@@ -185,6 +189,7 @@ impl Default for SlackConfig {
             no_such_user_status: 404,
             v2_ignores_filter: false,
             patch_204: false,
+            retry_after_dates: false,
             rate_limits: RateLimits::default(),
             time_scale: 1.0,
             faults: Faults::default(),
@@ -351,6 +356,13 @@ impl SlackEmulator {
     /// Connections closed without a response.
     pub(crate) fn dropped(&self) -> u64 {
         self.state().stats.dropped
+    }
+
+    /// Authenticated requests that arrived before the last 429's `Retry-After` had run out
+    /// (50 ms of slack for the clock). A client that honours the wait sends none, unless it had
+    /// other requests in flight when the 429 came.
+    pub(crate) fn early_requests(&self) -> u64 {
+        self.state().stats.early
     }
 
     /// `METHOD /path?query` of every request so far (the first 100,000).

@@ -150,6 +150,28 @@ fn slack_faults_5xx_latency_forced_429_and_counters() {
 }
 
 #[test]
+fn slack_retry_after_as_an_http_date_and_early_requests() {
+    let mut config = SlackConfig::generated(10, 11);
+    config.retry_after_dates = true;
+    config.faults.forced_429 = 1;
+    let s = Slack::start(config);
+    let resp = s.get("v2", "/Users").send().unwrap();
+    assert_eq!(resp.status(), 429);
+    let date = retry_after(&resp).unwrap();
+    assert!(date.ends_with(" GMT"), "{date}");
+    let until = jiff::fmt::rfc2822::parse(&date).unwrap().timestamp();
+    let ahead = until.duration_since(jiff::Timestamp::now());
+    assert!(
+        ahead > jiff::SignedDuration::from_millis(500)
+            && ahead <= jiff::SignedDuration::from_secs(3),
+        "{date}: {ahead:?} ahead"
+    );
+    // Asking again at once is early; the answer is no longer a 429 (one was armed).
+    assert_eq!(s.get("v2", "/Users").send().unwrap().status(), 200);
+    assert_eq!(s.emu.early_requests(), 1);
+}
+
+#[test]
 fn slack_dropped_connections_are_transport_errors() {
     let config = SlackConfig {
         faults: Faults {

@@ -261,12 +261,13 @@ async fn serve(
         if let Some(refusal) = check_auth(&st, req, version, route.is_write(), revoked) {
             return refusal;
         }
+        st.note_arrival();
         if (!faults.writes_only || route.is_write()) && st.take_forced_429() {
             let wait = st.retry_after(1.0);
-            return too_many(version, wait);
+            return too_many(version, &st.retry_after_value(wait));
         }
         if let Err(wait) = st.admit(route.buckets()) {
-            return too_many(version, wait);
+            return too_many(version, &st.retry_after_value(wait));
         }
     }
     match *route {
@@ -343,11 +344,11 @@ fn error(version: Version, status: StatusCode, description: &str) -> Response {
     }
 }
 
-fn too_many(version: Version, retry_after: u64) -> Response {
+fn too_many(version: Version, retry_after: &str) -> Response {
     kit::with_header(
         error(version, StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
         "retry-after",
-        &retry_after.to_string(),
+        retry_after,
     )
 }
 
@@ -576,7 +577,7 @@ async fn write(
         if !st.lock_user(id) {
             // Slack: one update at a time per user; a concurrent write gets 429.
             let wait = st.retry_after(1.0);
-            return too_many(version, wait);
+            return too_many(version, &st.retry_after_value(wait));
         }
     }
     let guard = UserLock { shared, id };

@@ -154,9 +154,15 @@ pub(super) struct Stats {
     pub(super) patches: u32,
     pub(super) deletes: u32,
     pub(super) log: Vec<String>,
+    /// Requests before `State::not_before`.
+    pub(super) early: u64,
 }
 
 /// Everything mutable.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of the emulator"
+)]
 pub(super) struct State {
     pub(super) token: String,
     pub(super) read_only_token: Option<String>,
@@ -169,6 +175,9 @@ pub(super) struct State {
     pub(super) no_such_user: hyper::StatusCode,
     pub(super) v2_ignores_filter: bool,
     pub(super) patch_204: bool,
+    retry_after_dates: bool,
+    /// When the last `Retry-After` sent runs out (wall clock, as an HTTP date is).
+    not_before: Option<jiff::Timestamp>,
     pub(super) faults: Faults,
     forced_429_left: u32,
     limits: RateLimits,
@@ -226,6 +235,8 @@ impl State {
             owners: config.owner_ids,
             v2_ignores_filter: config.v2_ignores_filter,
             patch_204: config.patch_204,
+            retry_after_dates: config.retry_after_dates,
+            not_before: None,
             no_such_user: hyper::StatusCode::from_u16(config.no_such_user_status)
                 .unwrap_or(hyper::StatusCode::NOT_FOUND),
             forced_429_left: config.faults.forced_429,
@@ -296,6 +307,38 @@ impl State {
             bucket.tokens -= 1.0;
         }
         Ok(())
+    }
+
+    /// The `Retry-After` value for a wait of `secs` (from [`State::retry_after`]): the seconds, or
+    /// an HTTP date. Remembers when it runs out, to count early requests.
+    pub(super) fn retry_after_value(&mut self, secs: u64) -> String {
+        let now = jiff::Timestamp::now();
+        let secs_i = i64::try_from(secs).unwrap_or(i64::MAX / 2);
+        let (value, until) = if self.retry_after_dates {
+            // Whole seconds, rounded up, and never "now": a date a client ignored shows.
+            let second = now.as_second() + secs_i.max(1) + 1;
+            let until = jiff::Timestamp::from_second(second).expect("a date near now");
+            let text = jiff::fmt::rfc2822::DateTimePrinter::new()
+                .timestamp_to_rfc9110_string(&until)
+                .expect("a date near now prints");
+            (text, until)
+        } else {
+            let until = now + jiff::SignedDuration::from_secs(secs_i);
+            (secs.to_string(), until)
+        };
+        self.not_before = Some(self.not_before.map_or(until, |t| t.max(until)));
+        value
+    }
+
+    /// Counts a request that came before the last `Retry-After` ran out.
+    pub(super) fn note_arrival(&mut self) {
+        let slack = jiff::SignedDuration::from_millis(50);
+        if self
+            .not_before
+            .is_some_and(|t| jiff::Timestamp::now() + slack < t)
+        {
+            self.stats.early += 1;
+        }
     }
 
     /// `Retry-After` for a wait of `slack_secs` on Slack's clock: whole Slack seconds (rounded
