@@ -298,19 +298,19 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Lowest severity that makes the exit status 1 [default: error, or fail_on in the config].
-    #[arg(long, value_enum, value_name = "SEVERITY", env = "SCIMDRIFT_FAIL_ON")]
+    #[arg(long, help_heading = "Report", value_enum, value_name = "SEVERITY", env = "SCIMDRIFT_FAIL_ON")]
     pub fail_on: Option<SeverityArg>,
     /// Exit 0 whatever the findings (report-only jobs); input errors still exit 2.
-    #[arg(long)]
+    #[arg(long, help_heading = "Report")]
     pub exit_zero: bool,
     /// Report on inputs that fail the completeness checks, marked "complete": false.
-    #[arg(long)]
+    #[arg(long, help_heading = "Report")]
     pub allow_incomplete: bool,
     /// Accepted drift, with owner and expiry (TOML) [default: exceptions in the config].
-    #[arg(long, value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
+    #[arg(long, help_heading = "Report", value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
     pub exceptions: Option<PathBuf>,
     /// List suppressed findings in the table too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Report")]
     pub show_suppressed: bool,
 }
 
@@ -321,19 +321,19 @@ pub struct BaselineArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Who answers for the accepted drift (required).
-    #[arg(long, value_name = "WHO")]
+    #[arg(long, help_heading = "Exceptions", value_name = "WHO")]
     pub owner: String,
     /// Why it is accepted (required).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, help_heading = "Exceptions", value_name = "TEXT")]
     pub reason: String,
     /// Days until the exceptions expire (at most max_exception_days).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, help_heading = "Exceptions", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub days: u32,
     /// A ticket reference to record.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, help_heading = "Exceptions", value_name = "ID")]
     pub ticket: Option<String>,
     /// The exceptions file to write; an existing one keeps its entries.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, help_heading = "Exceptions", value_name = "FILE")]
     pub out: PathBuf,
 }
 
@@ -352,14 +352,14 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Where to write the plan (JSON).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, help_heading = "Plan", value_name = "FILE")]
     pub out: PathBuf,
     /// Also deactivate accounts of this code (only `unknown-active` is allowed).
-    #[arg(long, value_enum, value_name = "CODE")]
+    #[arg(long, help_heading = "Plan", value_enum, value_name = "CODE")]
     pub include: Vec<IncludeArg>,
     /// Accepted drift (TOML); accounts it covers are never planned [default: exceptions in the
     /// config].
-    #[arg(long, value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
+    #[arg(long, help_heading = "Plan", value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
     pub exceptions: Option<PathBuf>,
 }
 
