@@ -298,7 +298,13 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Lowest severity that makes the exit status 1 [default: error, or fail_on in the config].
-    #[arg(long, help_heading = "Report", value_enum, value_name = "SEVERITY", env = "SCIMDRIFT_FAIL_ON")]
+    #[arg(
+        long,
+        help_heading = "Report",
+        value_enum,
+        value_name = "SEVERITY",
+        env = "SCIMDRIFT_FAIL_ON"
+    )]
     pub fail_on: Option<SeverityArg>,
     /// Exit 0 whatever the findings (report-only jobs); input errors still exit 2.
     #[arg(long, help_heading = "Report")]
@@ -307,7 +313,12 @@ pub struct AuditArgs {
     #[arg(long, help_heading = "Report")]
     pub allow_incomplete: bool,
     /// Accepted drift, with owner and expiry (TOML) [default: exceptions in the config].
-    #[arg(long, help_heading = "Report", value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
+    #[arg(
+        long,
+        help_heading = "Report",
+        value_name = "FILE",
+        env = "SCIMDRIFT_EXCEPTIONS"
+    )]
     pub exceptions: Option<PathBuf>,
     /// List suppressed findings in the table too.
     #[arg(long, help_heading = "Report")]
@@ -359,7 +370,12 @@ pub struct PlanArgs {
     pub include: Vec<IncludeArg>,
     /// Accepted drift (TOML); accounts it covers are never planned [default: exceptions in the
     /// config].
-    #[arg(long, help_heading = "Plan", value_name = "FILE", env = "SCIMDRIFT_EXCEPTIONS")]
+    #[arg(
+        long,
+        help_heading = "Plan",
+        value_name = "FILE",
+        env = "SCIMDRIFT_EXCEPTIONS"
+    )]
     pub exceptions: Option<PathBuf>,
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exceptions;
 pub mod live;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod remote;
 pub mod render;
@@ -26,6 +27,7 @@ use crate::cli::{
     AuditArgs, Cli, ColorChoice, Command, FetchCommand, GlobalArgs, InputArgs, PlanArgs,
 };
 pub use crate::error::Error;
+use crate::output::{write_all_whole, write_whole};
 use crate::report::{ExitStatus, InputInfo, JumpCloudInput, Report, SlackInput};
 use crate::source::{InputDigest, Loaded};
 
@@ -65,6 +67,35 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
             flag: "--report",
             problem: "only `audit` writes report files (--output takes this command's rows)"
                 .to_owned(),
+        });
+    }
+    // Commands that print no report: their flags for one are refused, not ignored.
+    let reportless = match cli.command {
+        Command::Fetch(_) => Some("`fetch` writes its pages to --out DIR and prints no report"),
+        Command::Baseline(_) => {
+            Some("`baseline` writes exceptions to --out FILE and prints no report")
+        }
+        _ => None,
+    };
+    if let Some(problem) = reportless {
+        let flag = if cli.global.output.is_some() {
+            Some("--output")
+        } else if cli.global.format != cli::Format::Table {
+            Some("--format")
+        } else {
+            None
+        };
+        if let Some(flag) = flag {
+            return Err(Error::Usage {
+                flag,
+                problem: problem.to_owned(),
+            });
+        }
+    }
+    if matches!(cli.command, Command::Completions(_)) && cli.global.format != cli::Format::Table {
+        return Err(Error::Usage {
+            flag: "--format",
+            problem: "`completions` prints a shell script, in no report format".to_owned(),
         });
     }
     if cli.global.color == ColorChoice::Always {
@@ -317,6 +348,17 @@ fn build_report(
     Ok((report, slack.data, config))
 }
 
+/// The files and directories `audit`, `plan` and `baseline` read or fill (outputs may not land
+/// on them).
+fn input_paths(input: &InputArgs) -> impl Iterator<Item = &std::path::Path> {
+    input
+        .jumpcloud
+        .iter()
+        .chain(&input.slack)
+        .chain(&input.save)
+        .map(std::path::PathBuf::as_path)
+}
+
 /// Writes a command's rows to `--output` (whole, or not at all) or stdout.
 pub fn deliver(global: &GlobalArgs, bytes: &[u8]) -> Result<(), Error> {
     match &global.output {
@@ -335,6 +377,10 @@ fn emit(bytes: &[u8]) -> Result<(), Error> {
 
 /// `scimdrift plan`: never from incomplete inputs.
 fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> {
+    output::refuse_over_inputs(
+        std::iter::once(args.out.as_path()).chain(global.output.as_deref()),
+        input_paths(&args.input),
+    )?;
     let (mut report, slack, config) = build_report(global, &args.input, false)?;
     // A plan changes accounts: its exceptions expire by the real clock, whatever
     // SOURCE_DATE_EPOCH says (a date in the future would drop every exception).
@@ -390,6 +436,10 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
             });
         }
     }
+    output::refuse_over_inputs(
+        std::iter::once(args.out.as_path()).chain(global.output.as_deref()),
+        input_paths(&args.input),
+    )?;
     let (report, _, config) = build_report(global, &args.input, false)?;
     let days = i64::from(args.days);
     if days > config.max_exception_days {
@@ -487,93 +537,6 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
     Ok(ExitStatus::Clean)
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, fsynced, then renamed.
-pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
-    write_all_whole(&[(path, bytes)])
-}
-
-/// What a path names, for telling whether two spellings are one file: the path resolved
-/// where it exists, else its resolved directory and its name.
-fn identity(path: &std::path::Path) -> std::path::PathBuf {
-    if let Ok(real) = std::fs::canonicalize(path) {
-        return real;
-    }
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    match (std::fs::canonicalize(parent), path.file_name()) {
-        (Ok(dir), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
-    }
-}
-
-/// Writes a set of files whole: every one to a temporary file beside it, fsynced, and only when
-/// all of them are written, each renamed into place. A failed write leaves none of them (and no
-/// temporary file) behind; what would make a rename fail is refused up front, and a rename that
-/// fails anyway leaves the ones renamed before it.
-pub fn write_all_whole(files: &[(&std::path::Path, &[u8])]) -> Result<(), Error> {
-    // What would make a rename fail half-way, checked before anything is written. A file
-    // named twice is found whatever the spelling (`r.json`, `./r.json`, a symlink).
-    let identities: Vec<std::path::PathBuf> = files.iter().map(|(p, _)| identity(p)).collect();
-    for (i, (path, _)) in files.iter().enumerate() {
-        let problem = if identities[..i].contains(&identities[i]) {
-            Some("the same file is given twice")
-        } else if path.is_dir() {
-            Some("it is a directory")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Err(Error::Write {
-                path: path.to_path_buf(),
-                source: std::io::Error::other(problem),
-            });
-        }
-    }
-    let tmp_of = |path: &std::path::Path| {
-        let name = path
-            .file_name()
-            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-        path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-    };
-    let mut written = Vec::with_capacity(files.len());
-    let mut failure = None;
-    for (path, bytes) in files {
-        let tmp = tmp_of(path);
-        let result = std::fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
-        written.push(tmp);
-        if let Err(source) = result {
-            failure = Some(Error::Write {
-                path: path.to_path_buf(),
-                source,
-            });
-            break;
-        }
-    }
-    if failure.is_none() {
-        for ((path, _), tmp) in files.iter().zip(&written) {
-            if let Err(source) = std::fs::rename(tmp, path) {
-                failure = Some(Error::Write {
-                    path: path.to_path_buf(),
-                    source,
-                });
-                break;
-            }
-        }
-    }
-    match failure {
-        None => Ok(()),
-        Some(e) => {
-            for tmp in &written {
-                let _ = std::fs::remove_file(tmp);
-            }
-            Err(e)
-        }
-    }
-}
-
 /// The UTC calendar day of `at` (exception expiry is by calendar day, in UTC).
 fn utc_day(at: jiff::Timestamp) -> jiff::civil::Date {
     at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
@@ -607,6 +570,11 @@ fn apply_exceptions(
 }
 
 fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
+    let outputs = global.report.iter().map(|(_, p)| p.as_path());
+    output::refuse_over_inputs(
+        global.output.as_deref().into_iter().chain(outputs),
+        input_paths(&args.input),
+    )?;
     let (mut report, slack, config) = build_report(global, &args.input, args.allow_incomplete)?;
     // Only the report is needed from here: let the process exit free the listing.
     std::mem::forget(slack);

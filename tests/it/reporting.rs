@@ -5,7 +5,7 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use crate::common::{Run, arg, run_env, tree};
+use crate::common::{Run, arg, root, run_env, tree};
 
 const DEMO: [&str; 5] = [
     "audit",
@@ -548,6 +548,124 @@ fn output_takes_every_commands_rows_and_report_is_audits() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("the same file is given twice"), "{r:?}");
     assert!(!out.exists());
+    // Commands that print no report refuse its flags instead of ignoring them.
+    let exceptions = dir.path().join("exceptions.toml");
+    let baseline = |extra: &[&str]| {
+        let base = [
+            "baseline",
+            "--jumpcloud",
+            "fixtures/demo/jumpcloud",
+            "--slack",
+            "fixtures/demo/slack",
+            "--owner",
+            "it@x.io",
+            "--reason",
+            "accepted",
+            "--days",
+            "30",
+            "--out",
+            arg(&exceptions),
+        ];
+        run_env(None, &[&base[..], extra].concat(), &[])
+    };
+    for (extra, flag) in [
+        (&["--output", arg(&out)][..], "--output"),
+        (&["--format", "json"][..], "--format"),
+    ] {
+        let r = baseline(extra);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains(&format!("{flag}: `baseline`")), "{r:?}");
+        assert!(!exceptions.exists() && !out.exists());
+    }
+    let r = run_env(
+        None,
+        &[
+            "fetch",
+            "jumpcloud",
+            "--out",
+            arg(&dir.path().join("jc")),
+            "--output",
+            arg(&out),
+        ],
+        &[("JUMPCLOUD_API_KEY", "k")],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--output: `fetch`"), "{r:?}");
+    let r = run_env(None, &["completions", "bash", "--format", "csv"], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.is_empty());
+    assert_eq!(baseline(&[]).code, 0);
+}
+
+#[test]
+fn outputs_go_through_symlinks_to_devices_and_never_over_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Through a symlink: the link stays, the file it names gets the report.
+    std::fs::write(d.join("real.json"), "OLD").unwrap();
+    std::os::unix::fs::symlink("real.json", d.join("link.json")).unwrap();
+    let r = audit(
+        &["--format", "json", "--output", arg(&d.join("link.json"))],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(d.join("link.json").is_symlink());
+    let written = std::fs::read_to_string(d.join("real.json")).unwrap();
+    assert!(written.contains("\"schema_version\": 1"), "{written}");
+    // A dangling link and the file it names are one file.
+    std::os::unix::fs::symlink("new.json", d.join("dangling.json")).unwrap();
+    let json = format!("json={}", d.join("new.json").display());
+    let csv = format!("csv={}", d.join("dangling.json").display());
+    let r = audit(&["--report", &json, "--report", &csv], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("the same file is given twice"), "{r:?}");
+    assert!(!d.join("new.json").exists() && d.join("dangling.json").is_symlink());
+    // A device is written to, not replaced (as root, a rename would replace /dev/null).
+    let r = audit(&["--output", "/dev/null"], &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.is_empty());
+    let null = std::fs::metadata("/dev/null").unwrap();
+    assert!(!null.is_file(), "/dev/null is still a device");
+    let r = audit(&["--output", "/dev/full"], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("cannot write /dev/full"), "{r:?}");
+    // Never over an input, or inside an input directory.
+    let slack = d.join("slack");
+    std::fs::create_dir(&slack).unwrap();
+    for entry in std::fs::read_dir(root().join("fixtures/demo/slack")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), slack.join(entry.file_name())).unwrap();
+    }
+    let before = std::fs::read(slack.join("users-start-000001.json")).unwrap();
+    for (output, slack_arg) in [
+        (slack.join("report.json"), slack.clone()),
+        (slack.join("users-start-000001.json"), slack.clone()),
+        (
+            slack.join(".").join("users-start-000001.json"),
+            slack.join("users-start-000001.json"),
+        ),
+    ] {
+        let r = run_env(
+            None,
+            &[
+                "audit",
+                "--jumpcloud",
+                "fixtures/demo/jumpcloud",
+                "--slack",
+                arg(&slack_arg),
+                "--output",
+                arg(&output),
+            ],
+            &[],
+        );
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("land inside the input"), "{r:?}");
+    }
+    assert!(!slack.join("report.json").exists());
+    assert_eq!(
+        std::fs::read(slack.join("users-start-000001.json")).unwrap(),
+        before
+    );
 }
 
 /// Inputs whose emails carry a spreadsheet formula and control characters (ESC, CR, SOH).
