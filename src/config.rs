@@ -186,6 +186,12 @@ pub fn parse_instant(s: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts);
     }
+    // jiff reads a date out of a longer datetime; only a bare date means midnight UTC.
+    if s.parse::<jiff::civil::DateTime>().is_ok() && s.len() > "2024-03-01".len() {
+        return Err(format!(
+            "`{s}` has no UTC offset: add `Z` or one like `+01:00` (or give a date alone)"
+        ));
+    }
     s.parse::<jiff::civil::Date>()
         .map_err(|_| {
             format!("`{s}` is neither a date (2024-03-01) nor an RFC 3339 timestamp with offset")
@@ -241,6 +247,21 @@ mod tests {
             "scimdrift.toml: severity.not-a-code: unknown finding code `not-a-code`"
         );
         assert!(cfg(r#"scim_enabled_at = "last year""#).is_err());
+        // A time without an offset is not read as midnight UTC of its day.
+        for text in [
+            "scim_enabled_at = 2024-03-01T09:00:00",
+            r#"scim_enabled_at = "2024-03-01T09:00:00""#,
+            r#"scim_enabled_at = "2024-03-01 09:00""#,
+        ] {
+            let e = cfg(text).err().unwrap().to_string();
+            assert!(e.contains("has no UTC offset"), "{text}: {e}");
+        }
+        let at = |text: &str| cfg(text).unwrap().scim_enabled_at.unwrap().to_string();
+        assert_eq!(
+            at("scim_enabled_at = 2024-03-01T09:00:00-05:00"),
+            "2024-03-01T14:00:00Z"
+        );
+        assert_eq!(at("scim_enabled_at = 2024-03-01"), "2024-03-01T00:00:00Z");
         assert!(cfg("fail_on = \"fatal\"").is_err());
         let e = cfg("max_changes = \"abc\"").err().unwrap();
         assert!(

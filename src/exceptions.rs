@@ -195,15 +195,26 @@ fn parse(
                 )));
             }
         };
-        let expires: jiff::civil::Date = expires_text.trim().parse().map_err(|_| {
-            invalid(format!(
-                "expires `{expires_text}` is not a date like 2027-03-01"
-            ))
-        })?;
+        // A date alone: jiff would take the date out of a datetime and drop its offset, and
+        // expiry is by UTC calendar day.
+        let expires: jiff::civil::Date = Some(expires_text.trim())
+            .filter(|t| t.len() == "2027-03-01".len())
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "expires `{expires_text}` is not a date like 2027-03-01 (a day, in UTC)"
+                ))
+            })?;
         if expires > latest {
             return Err(invalid(format!(
                 "expires {expires} is more than {max_days} days ahead (max_exception_days); exceptions must come up for review"
             )));
+        }
+        if raw.codes.as_ref().is_some_and(Vec::is_empty) {
+            return Err(invalid(
+                "codes is empty: list the codes it covers, or leave codes out for every code"
+                    .to_owned(),
+            ));
         }
         let codes = raw
             .codes
@@ -363,7 +374,7 @@ expires = "2026-12-31"
         );
         assert_eq!(
             e.to_string(),
-            "exceptions.toml:2: expires `next spring` is not a date like 2027-03-01"
+            "exceptions.toml:2: expires `next spring` is not a date like 2027-03-01 (a day, in UTC)"
         );
         let e = err(
             "[[exception]]\nslack_user_id = \"U1\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2030-01-01\n",
@@ -379,6 +390,17 @@ expires = "2026-12-31"
             "[[exception]]\nemail = \"a@x.io\"\ncodes = [\"nope\"]\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n",
         );
         assert!(e.to_string().contains("unknown finding code `nope`"), "{e}");
+        let e = err(
+            "[[exception]]\nemail = \"a@x.io\"\ncodes = []\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n",
+        );
+        assert!(e.to_string().contains("codes is empty"), "{e}");
+        // A datetime's offset would move its UTC day: a date alone is asked for.
+        for expires in ["2027-03-01T23:00:00-08:00", "\"2027-03-01T10:00:00\""] {
+            let e = err(&format!(
+                "[[exception]]\nemail = \"a@x.io\"\nreason = \"r\"\nowner = \"o\"\nexpires = {expires}\n"
+            ));
+            assert!(e.to_string().contains("is not a date like"), "{e}");
+        }
     }
 
     fn finding(code: FindingCode, slack: &str) -> Finding {
