@@ -12,10 +12,38 @@ use crate::analysis::Severity;
 
 const EXIT_STATUS: &str = "\
 Exit status:
-  0  no finding at or above --fail-on
+  0  success; audit: no finding at or above --fail-on; verify: no account still active
+  1  audit: drift, findings at or above --fail-on (default: error); verify: some still active
+  2  could not run: usage, config, unreadable, invalid or incomplete input, auth or network
+     failure, a URL that is not a SCIM API; apply: also stopped before any PATCH
+  3  apply ran but some accounts were refused, failed, stayed unconfirmed or not attempted";
+
+const AUDIT_EXIT: &str = "\
+Exit status:
+  0  no finding at or above --fail-on (or --exit-zero)
   1  drift: findings at or above --fail-on (default: error)
-  2  could not run: usage, config, unreadable, invalid or incomplete input
-  3  apply ran but some users failed or could not be confirmed";
+  2  could not run: usage, config, unreadable, invalid or incomplete input, auth or network
+     failure while reading live";
+
+const APPLY_EXIT: &str = "\
+Exit status:
+  0  every action done: deactivated and confirmed, or skipped by rule (dry run: would be)
+  2  could not run: usage, config, an invalid, stale or incomplete plan, a guard refused it,
+     auth or network failure, a URL that is not a SCIM API, stopped before any PATCH
+  3  ran, but some accounts were refused, failed, stayed unconfirmed or were not attempted
+     (dry run: some would be refused)";
+
+const VERIFY_EXIT: &str = "\
+Exit status:
+  0  no account checked is still active
+  1  some account is still active
+  2  could not run: usage, unreadable input, auth or network failure";
+
+const OTHER_EXIT: &str = "\
+Exit status:
+  0  done
+  2  could not run: usage, config, unreadable, invalid or incomplete input, auth or network
+     failure";
 
 const AUDIT_EXAMPLES: &str = "\
 Examples:
@@ -101,7 +129,7 @@ pub struct GlobalArgs {
     /// Write the --format report to FILE instead of stdout (whole, or not at all).
     #[arg(long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also write the report as FORMAT to FILE (repeatable): json=drift.json junit=drift.xml …
+    /// audit: also write the report as FORMAT to FILE (repeatable): json=drift.json junit=drift.xml …
     #[arg(long, global = true, value_name = "FORMAT=FILE", value_parser = parse_report)]
     pub report: Vec<(Format, PathBuf)>,
 }
@@ -123,23 +151,23 @@ fn parse_report(raw: &str) -> Result<(Format, PathBuf), String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diff JumpCloud against Slack and print the drift report.
-    #[command(after_long_help = format!("{AUDIT_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    #[command(after_long_help = format!("{AUDIT_EXAMPLES}\n\n{AUDIT_EXIT}"))]
     Audit(AuditArgs),
     /// Save live data as the files `audit` reads (raw API pages and a manifest). GET only.
     #[command(subcommand)]
     Fetch(FetchCommand),
     /// Write plan.json: the Slack accounts to deactivate and why (same inputs as audit).
-    #[command(after_long_help = PLAN_EXAMPLES)]
+    #[command(after_long_help = format!("{PLAN_EXAMPLES}\n\n{OTHER_EXIT}"))]
     Plan(PlanArgs),
     /// Execute a plan: re-read, PATCH active:false, confirm, journal. Dry run without --yes.
-    #[command(after_long_help = format!("{APPLY_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    #[command(after_long_help = format!("{APPLY_EXAMPLES}\n\n{APPLY_EXIT}"))]
     Apply(ApplyArgs),
     /// Re-read Slack for a plan, a journal, emails or JumpCloud-inactive users; exit 1 if any
     /// is still active.
-    #[command(after_long_help = VERIFY_EXAMPLES)]
+    #[command(after_long_help = format!("{VERIFY_EXAMPLES}\n\n{VERIFY_EXIT}"))]
     Verify(VerifyArgs),
     /// Write exceptions covering today's findings (owner and expiry required).
-    #[command(after_long_help = BASELINE_EXAMPLES)]
+    #[command(after_long_help = format!("{BASELINE_EXAMPLES}\n\n{OTHER_EXIT}"))]
     Baseline(BaselineArgs),
     /// Print shell completions.
     #[command(after_long_help = COMPLETIONS_EXAMPLES)]
@@ -150,10 +178,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum FetchCommand {
     /// Save Slack SCIM /Users and /Groups pages.
-    #[command(after_long_help = FETCH_SLACK_EXAMPLES)]
+    #[command(after_long_help = format!("{FETCH_SLACK_EXAMPLES}\n\n{OTHER_EXIT}"))]
     Slack(FetchSlackArgs),
     /// Save a JumpCloud export bundle (users, applications, groups, members, bindings).
-    #[command(after_long_help = FETCH_JUMPCLOUD_EXAMPLES)]
+    #[command(after_long_help = format!("{FETCH_JUMPCLOUD_EXAMPLES}\n\n{OTHER_EXIT}"))]
     Jumpcloud(FetchJumpCloudArgs),
 }
 
@@ -192,7 +220,7 @@ pub struct NetArgs {
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Client-side limit, requests per minute per service (Slack allows 1000 reads/min per org,
-    /// shared with your IdP's connector).
+    /// shared with your IdP's connector; JumpCloud publishes no limit).
     #[arg(long, default_value_t = 900, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_rpm: u32,
     /// Per-request timeout, in seconds.

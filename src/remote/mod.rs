@@ -39,7 +39,10 @@ pub enum Error {
         url: String,
     },
     /// 401 or 403 (or Slack's v2 answer to a bad token).
-    #[error("{service} refused the credentials: HTTP {status} {detail} on {method} {path}; {hint}")]
+    #[error(
+        "{service} refused the credentials: HTTP {status}{} on {method} {path}; {hint}",
+        spaced(detail)
+    )]
     Auth {
         /// "Slack SCIM" or "JumpCloud".
         service: &'static str,
@@ -55,7 +58,7 @@ pub enum Error {
         hint: &'static str,
     },
     /// Any other non-success status that is not retried.
-    #[error("{service} answered HTTP {status} {detail} on {method} {path}{}", not_scim_hint(service, *.status, *.scim_not_found))]
+    #[error("{service} answered HTTP {status}{} on {method} {path}{}", spaced(detail), not_scim_hint(service, *.status, *.scim_not_found))]
     Status {
         /// "Slack SCIM" or "JumpCloud".
         service: &'static str,
@@ -355,6 +358,15 @@ pub fn is_scim_not_found(status: u16, body: &[u8]) -> bool {
     })
 }
 
+/// `text` after a space, or nothing when it is empty (an answer without a body).
+pub(crate) fn spaced(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" {text}")
+    }
+}
+
 fn body_detail(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Errors {
@@ -632,7 +644,7 @@ impl Client {
                         tracing::warn!("GET {path}: 429, waiting (Retry-After, else backoff)");
                         continue;
                     }
-                    Class::Transient => format!("HTTP {status} {}", body_detail(&body)),
+                    Class::Transient => format!("HTTP {status}{}", spaced(&body_detail(&body))),
                     Class::Auth | Class::Fatal => {
                         return Err(self.refusal("GET", path, status, &body));
                     }

@@ -427,7 +427,10 @@ pub async fn check_base(client: &Client) -> Result<(), Error> {
     let body = match client.get(PATH).await {
         Ok(body) => body,
         Err(Error::Status { status, detail, .. }) => {
-            return Err(not_scim(format!("answered HTTP {status} {detail}")));
+            return Err(not_scim(format!(
+                "answered HTTP {status}{}",
+                super::spaced(&detail)
+            )));
         }
         Err(e) => return Err(e),
     };
