@@ -191,6 +191,24 @@ pub fn build(report: &Report, slack: &SlackListing, include: &[FindingCode]) -> 
     }
 }
 
+/// A row's "Why": the codes, then the findings' reason words, then whether it is a guest.
+fn why(a: &Action) -> String {
+    let words: Vec<&str> = a
+        .details
+        .iter()
+        .map(String::as_str)
+        .filter(|d| *d != "guest")
+        .collect();
+    let mut why = a.reasons.join(", ");
+    if !words.is_empty() {
+        why.push_str(&format!(" ({})", words.join(", ")));
+    }
+    if a.details.iter().any(|d| d == "guest") {
+        why.push_str("; a guest");
+    }
+    why
+}
+
 /// Renders the plan's actions in a line-per-item format (table, Markdown, CSV, JUnit).
 pub fn write_rows(
     plan: &Plan,
@@ -204,13 +222,6 @@ pub fn write_rows(
             .actions
             .iter()
             .map(|a| {
-                let why = a
-                    .reasons
-                    .iter()
-                    .zip(a.details.iter().map(Some).chain(std::iter::repeat(None)))
-                    .map(|(r, d)| d.map_or_else(|| r.clone(), |d| format!("{r} ({d})")))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 (
                     vec![
                         a.slack_user_id.clone(),
@@ -219,7 +230,7 @@ pub fn write_rows(
                         a.jumpcloud_user_id
                             .clone()
                             .unwrap_or_else(|| "-".to_owned()),
-                        why,
+                        why(a),
                     ],
                     Some("to deactivate".to_owned()),
                 )
@@ -236,4 +247,43 @@ pub fn write_rows(
         }),
     };
     crate::render::rows::write(&rows, format, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(reasons: &[&str], details: &[&str]) -> Action {
+        Action {
+            slack_user_id: "U1".to_owned(),
+            jumpcloud_user_id: None,
+            reasons: reasons.iter().map(|r| (*r).to_owned()).collect(),
+            details: details.iter().map(|d| (*d).to_owned()).collect(),
+            expected: Expected {
+                user_name: None,
+                emails: Vec::new(),
+                active: true,
+            },
+        }
+    }
+
+    #[test]
+    fn why_keeps_the_reason_of_a_guest() {
+        assert_eq!(
+            why(&action(&["suspended-but-active"], &["guest", "suspended"])),
+            "suspended-but-active (suspended); a guest"
+        );
+        assert_eq!(
+            why(&action(&["suspended-but-active"], &["password-expired"])),
+            "suspended-but-active (password-expired)"
+        );
+        assert_eq!(
+            why(&action(&["unknown-active"], &["guest"])),
+            "unknown-active; a guest"
+        );
+        assert_eq!(
+            why(&action(&["unentitled-but-active"], &[])),
+            "unentitled-but-active"
+        );
+    }
 }
