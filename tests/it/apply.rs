@@ -1321,3 +1321,67 @@ fn a_bad_last_line_that_ends_in_a_newline_is_corruption_not_a_torn_write() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
 }
+
+#[test]
+fn hand_edited_plans_are_refused_naming_the_file_and_the_action() {
+    let emu = emulator(Faults::default());
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let original = std::fs::read(&plan).unwrap();
+    let name = plan.display().to_string();
+    let url = emu.base_url("v2");
+    let refused = |what: &str, expected: &str| {
+        for extra in [&[][..], &["--yes"][..]] {
+            let r = apply(&emu, "v2", &plan, extra);
+            assert_eq!(r.code, 2, "{what} {extra:?}: {r:?}");
+            assert!(r.stderr.contains(expected), "{what} {extra:?}: {r:?}");
+        }
+        let r = run_env(
+            None,
+            &["verify", "--slack-url", &url, "--plan", arg(&plan)],
+            &[TOKEN],
+        );
+        assert_eq!(r.code, 2, "{what}: {r:?}");
+        assert!(r.stderr.contains(expected), "{what}: {r:?}");
+        std::fs::write(&plan, &original).unwrap();
+    };
+
+    edit_plan(&plan, |p| {
+        p["actions"][3]["slack_user_id"] = Value::from("../Groups");
+    });
+    refused(
+        "a bad id",
+        &format!("{name}: actions[3]: `../Groups` is not a SCIM user id"),
+    );
+    // The same account twice: previewed twice, counted twice by --max-changes.
+    edit_plan(&plan, |p| {
+        let actions = p["actions"].as_array_mut().unwrap();
+        let again = actions[1].clone();
+        actions.insert(4, again);
+    });
+    refused(
+        "a repeated account",
+        &format!("{name}: actions[4]: W0NW0000002 is already actions[1]"),
+    );
+    // A plan whose age is unknown cannot pass the --max-plan-age guard.
+    edit_plan(&plan, |p| p["created_at"] = Value::from("yesterday"));
+    refused(
+        "an unreadable created_at",
+        &format!("{name}: created_at: `yesterday` is not an RFC 3339 time"),
+    );
+    assert_eq!(emu.requests(), 0, "nothing was sent for a refused plan");
+    assert_only(&emu, &before, &[], 0);
+
+    // A BOM (a Windows editor's save) is accepted, as the inputs' loaders accept it.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(&original);
+    std::fs::write(&plan, &bom).unwrap();
+    let r = apply(&emu, "v2", &plan, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("7 would-deactivate"), "{r:?}");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+}
