@@ -1385,3 +1385,60 @@ fn hand_edited_plans_are_refused_naming_the_file_and_the_action() {
     assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
     assert_only(&emu, &before, &TARGETS, 1);
 }
+
+#[test]
+fn changed_since_plan_messages_show_plain_values() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    edit_plan(&plan, |p| {
+        p["actions"][3]["expected"]["userName"] = Value::from("dave.CHANGED");
+        p["actions"][4]["expected"]["userName"] = Value::Null;
+    });
+    let expected = [
+        (
+            "W0NW0000004",
+            "userName changed from dave.CHANGED to dave.kim",
+        ),
+        ("W0NW0000005", "userName changed from (none) to erin.cho"),
+    ];
+    let messages = |report: &Value| -> BTreeMap<String, String> {
+        report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["slack_user_id"].as_str().unwrap().to_owned(),
+                    a["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let r = apply(&emu, "v2", &plan, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let preview = messages(&r.json());
+    for (id, message) in expected {
+        assert_eq!(preview[id], message, "{r:?}");
+    }
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("Some("), "{r:?}");
+    assert!(r.stdout.contains("dave.CHANGED to dave.kim"), "{r:?}");
+    let journal = std::fs::read_to_string(tmp.path().join("plan.json.journal.jsonl")).unwrap();
+    let recorded: BTreeMap<String, String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["outcome"] == "changed-since-plan")
+        .map(|r| {
+            (
+                r["slack_user_id"].as_str().unwrap().to_owned(),
+                r["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(recorded.len(), 2, "{journal}");
+    for (id, message) in expected {
+        assert_eq!(recorded[id], message, "{journal}");
+    }
+}
