@@ -85,6 +85,59 @@ pub struct Plan {
     pub actions: Vec<Action>,
 }
 
+/// What makes one action of a plan file unusable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadAction {
+    /// Not the shape of a Slack user id: it would be put in a URL path.
+    #[error("`{id}` is not a SCIM user id")]
+    NotAnId {
+        /// The id.
+        id: String,
+    },
+    /// The account of an earlier action: it would be previewed twice and counted twice by
+    /// `--max-changes`.
+    #[error("{id} is already actions[{first}]; a plan names each account once")]
+    Repeated {
+        /// The account.
+        id: String,
+        /// The index of its first action.
+        first: usize,
+    },
+}
+
+/// Whether `id` can be a Slack SCIM user id (and so be put in a URL path as is).
+fn is_scim_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl Plan {
+    /// The first action that makes this plan (a file that may have been edited by hand)
+    /// unusable, with its index in `actions`.
+    pub fn bad_action(&self) -> Option<(usize, BadAction)> {
+        let mut first: HashMap<&str, usize> = HashMap::with_capacity(self.actions.len());
+        for (i, action) in self.actions.iter().enumerate() {
+            let id = action.slack_user_id.as_str();
+            if !is_scim_id(id) {
+                return Some((i, BadAction::NotAnId { id: id.to_owned() }));
+            }
+            if let Some(&earlier) = first.get(id) {
+                return Some((
+                    i,
+                    BadAction::Repeated {
+                        id: id.to_owned(),
+                        first: earlier,
+                    },
+                ));
+            }
+            first.insert(id, i);
+        }
+        None
+    }
+}
+
 /// The codes a plan deactivates by default.
 pub const DEFAULT_CODES: [FindingCode; 2] = [
     FindingCode::SuspendedButActive,
@@ -267,6 +320,40 @@ mod tests {
         }
     }
 
+    fn plan_of(ids: &[&str]) -> Plan {
+        let input = PlanInput {
+            paths: vec!["x".into()],
+            sha256: "0".into(),
+        };
+        Plan {
+            schema_version: 1,
+            kind: KIND.to_owned(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            inputs: PlanInputs {
+                jumpcloud: input.clone(),
+                slack: input,
+            },
+            scim_version: None,
+            slack_active_users: 10,
+            complete: true,
+            included: Vec::new(),
+            actions: ids
+                .iter()
+                .map(|id| Action {
+                    slack_user_id: (*id).to_owned(),
+                    jumpcloud_user_id: None,
+                    reasons: Vec::new(),
+                    details: Vec::new(),
+                    expected: Expected {
+                        user_name: None,
+                        emails: Vec::new(),
+                        active: true,
+                    },
+                })
+                .collect(),
+        }
+    }
+
     #[test]
     fn why_keeps_the_reason_of_a_guest() {
         assert_eq!(
@@ -284,6 +371,34 @@ mod tests {
         assert_eq!(
             why(&action(&["unentitled-but-active"], &[])),
             "unentitled-but-active"
+        );
+    }
+
+    #[test]
+    fn bad_actions_are_found_with_their_index() {
+        assert_eq!(plan_of(&["U1", "W_2-b"]).bad_action(), None);
+        assert_eq!(plan_of(&[]).bad_action(), None);
+        let (i, bad) = plan_of(&["U1", "U2", "", "U3"]).bad_action().unwrap();
+        assert_eq!((i, bad.to_string()), (2, "`` is not a SCIM user id".into()));
+        let (i, bad) = plan_of(&["U1", "../Groups"]).bad_action().unwrap();
+        assert_eq!(
+            (i, bad.to_string()),
+            (1, "`../Groups` is not a SCIM user id".into())
+        );
+        let (i, bad) = plan_of(&["U1", "U2", "U3", "U2", "U1"])
+            .bad_action()
+            .unwrap();
+        assert_eq!(i, 3);
+        assert_eq!(
+            bad,
+            BadAction::Repeated {
+                id: "U2".into(),
+                first: 1
+            }
+        );
+        assert_eq!(
+            bad.to_string(),
+            "U2 is already actions[1]; a plan names each account once"
         );
     }
 }

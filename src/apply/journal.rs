@@ -193,34 +193,59 @@ pub struct Journal {
     pub patching: usize,
 }
 
-/// Reads every record of `path` (none when it does not exist). A torn last line (a crash while
-/// writing it, perhaps inside a multi-byte character) is ignored; a bad line before it is an
-/// error.
-pub fn read(path: &Path) -> Result<Vec<Record>, Error> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
+/// How a journal's bytes end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tail {
+    /// Empty, or the last line ends in a newline.
+    Whole,
+    /// The last line is a whole record without its newline: kept, and completed before
+    /// anything is appended.
+    Unterminated,
+    /// The last line has no newline and is no record (a crash while writing it, perhaps inside
+    /// a multi-byte character), or is blank: the first `keep` bytes are the journal.
+    Torn {
+        /// Bytes before the torn line.
+        keep: usize,
+    },
+}
+
+/// The records of a journal's `bytes`, and how they end. Only a last line without a newline can
+/// be a torn write: a line that ends in a newline was written whole, so if it is no record the
+/// journal is corrupt, wherever the line is.
+fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<Record>, Tail), Error> {
+    let terminated = bytes.is_empty() || bytes.ends_with(b"\n");
     let lines: Vec<&[u8]> = bytes
         .strip_suffix(b"\n")
-        .unwrap_or(&bytes)
+        .unwrap_or(bytes)
         .split(|b| *b == b'\n')
         .collect();
     let mut records = Vec::with_capacity(lines.len());
+    let mut tail = Tail::Whole;
     for (i, line) in lines.iter().enumerate() {
+        let unterminated = !terminated && i + 1 == lines.len();
+        let torn = Tail::Torn {
+            keep: bytes.len() - line.len(),
+        };
         if line.trim_ascii().is_empty() {
+            if unterminated {
+                tail = torn;
+            }
             continue;
         }
         match serde_json::from_slice::<Record>(line) {
-            Ok(r) => records.push(r),
-            Err(_) if i + 1 == lines.len() => {
-                tracing::warn!("{}: ignoring a torn last line", path.display());
+            Ok(r) => {
+                records.push(r);
+                if unterminated {
+                    tail = Tail::Unterminated;
+                }
+            }
+            Err(_) if unterminated => {
+                tracing::warn!(
+                    "{}: ignoring a torn last line (line {}: no newline, not a record)",
+                    path.display(),
+                    i + 1
+                );
+                tail = torn;
             }
             Err(source) => {
                 return Err(Error::Corrupt {
@@ -231,7 +256,27 @@ pub fn read(path: &Path) -> Result<Vec<Record>, Error> {
             }
         }
     }
-    Ok(records)
+    Ok((records, tail))
+}
+
+/// The bytes of `path` (none when it does not exist).
+fn bytes_of(path: &Path) -> Result<Vec<u8>, Error> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Reads every record of `path` (none when it does not exist). A last line without a newline
+/// that is no record is a torn write (a crash while writing it, perhaps inside a multi-byte
+/// character) and is ignored; one that is a record counts. Any other line that is not a record,
+/// the last one included when it ends in a newline, is an error.
+pub fn read(path: &Path) -> Result<Vec<Record>, Error> {
+    parse(path, &bytes_of(path)?).map(|(records, _)| records)
 }
 
 /// The last outcome of each account in `records`.
@@ -275,7 +320,8 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        let existing = read(path)?;
+        let bytes = bytes_of(path)?;
+        let (existing, tail) = parse(path, &bytes)?;
         if let Some(found) = existing.iter().find_map(|r| r.plan_sha256.as_deref())
             && found != plan_sha256
         {
@@ -293,12 +339,9 @@ impl Journal {
             });
         }
         // A crash mid-write leaves a torn last line: cut it, so new records start on a line of
-        // their own.
-        if let Ok(bytes) = std::fs::read(path)
-            && !bytes.is_empty()
-            && !bytes.ends_with(b"\n")
-        {
-            let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        // their own. A whole record that only lacks its newline is kept: it may be the outcome
+        // of a PATCH, and the journal is the audit trail.
+        if let Tail::Torn { keep } = tail {
             OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -307,11 +350,15 @@ impl Journal {
         }
 
         let created = !path.exists();
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(io)?;
+        if tail == Tail::Unterminated {
+            // Fsynced with the `start` record below.
+            file.write_all(b"\n").map_err(io)?;
+        }
         if created {
             // The new file's name must survive a crash too, with the records it will hold.
             let dir = path
@@ -419,6 +466,61 @@ mod tests {
         bytes.extend_from_slice(b"{\"ts\":\"\xE2\"}\n{}\n");
         std::fs::write(&path, &bytes).unwrap();
         assert!(matches!(read(&path), Err(Error::Corrupt { line: 3, .. })));
+    }
+
+    /// A journal at `path` holding a `start` record and a `deactivated` outcome for U1.
+    fn one_outcome(path: &Path) {
+        let (mut j, _) = Journal::open(path, "abc", URL).unwrap();
+        let mut r = Record::new("outcome");
+        r.slack_user_id = Some("U1".into());
+        r.outcome = Some(Outcome::Deactivated);
+        j.append(&r).unwrap();
+    }
+
+    #[test]
+    fn a_whole_last_record_without_its_newline_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        one_outcome(&path);
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.pop(), Some(b'\n'));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 2);
+        let (_j, old) = Journal::open(&path, "abc", URL).unwrap();
+        assert_eq!(outcomes(&old).get("U1"), Some(&Outcome::Deactivated));
+        // Completed with its newline, not cut: the next record stands on its own line.
+        let after = std::fs::read(&path).unwrap();
+        assert!(after.starts_with(&bytes));
+        assert_eq!(after[bytes.len()], b'\n');
+        let records = read(&path).unwrap();
+        assert_eq!(records.len(), 3);
+        assert_eq!(outcomes(&records).get("U1"), Some(&Outcome::Deactivated));
+        assert!(after.ends_with(b"\n"));
+    }
+
+    #[test]
+    fn a_bad_last_line_with_its_newline_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        one_outcome(&path);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"garbage, not json\n");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(read(&path), Err(Error::Corrupt { line: 3, .. })));
+        let err = Journal::open(&path, "abc", URL).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("j.jsonl line 3 is not a journal record"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "left as it was");
+        // A blank last line without a newline is no record to keep: cut.
+        bytes.truncate(bytes.len() - b"garbage, not json\n".len());
+        bytes.extend_from_slice(b"  ");
+        std::fs::write(&path, &bytes).unwrap();
+        let (_j, old) = Journal::open(&path, "abc", URL).unwrap();
+        assert_eq!(old.len(), 2);
+        assert_eq!(read(&path).unwrap().len(), 3);
     }
 
     #[test]

@@ -43,6 +43,33 @@ pub enum Refusal {
         /// Its schema version.
         version: u32,
     },
+    /// An action that must not be run (a plan edited by hand).
+    #[error("{}: actions[{index}]: {problem}", path.display())]
+    BadAction {
+        /// The file.
+        path: PathBuf,
+        /// The action's index in `actions`.
+        index: usize,
+        /// What is wrong with it.
+        problem: plan::BadAction,
+    },
+    /// A `created_at` that is not a time: the plan's age, which `--max-plan-age` guards, is
+    /// unknown.
+    #[error("{}: created_at: `{value}` is not an RFC 3339 time, so the plan's age is unknown; make a new plan", path.display())]
+    NoDate {
+        /// The file.
+        path: PathBuf,
+        /// The value.
+        value: String,
+    },
+    /// Dated in the future.
+    #[error("{}: created_at: {created} is in the future; make a new plan", path.display())]
+    Future {
+        /// The file.
+        path: PathBuf,
+        /// The date.
+        created: String,
+    },
     /// Made from incomplete inputs.
     #[error("{}: the plan was made from incomplete inputs; make a new one from complete exports", path.display())]
     Incomplete {
@@ -138,13 +165,23 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{raw}` is too long"))
 }
 
-/// Reads and checks a plan file; returns it with its SHA-256.
+/// The time a plan was made, from its `created_at`.
+fn created_at(plan: &Plan, path: &Path) -> Result<jiff::Timestamp, Refusal> {
+    plan.created_at.parse().map_err(|_| Refusal::NoDate {
+        path: path.to_path_buf(),
+        value: plan.created_at.clone(),
+    })
+}
+
+/// Reads and checks a plan file (a UTF-8 BOM is accepted, as the inputs' loaders accept it);
+/// returns it with the SHA-256 of the file.
 pub fn read_plan(path: &Path) -> Result<(Plan, String), Error> {
     let bytes = std::fs::read(path).map_err(|source| crate::source::Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let plan: Plan = serde_json::from_slice(&bytes).map_err(|source| Refusal::NotAPlan {
+    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let plan: Plan = serde_json::from_slice(json).map_err(|source| Refusal::NotAPlan {
         path: path.to_path_buf(),
         source,
     })?;
@@ -156,19 +193,16 @@ pub fn read_plan(path: &Path) -> Result<(Plan, String), Error> {
         }
         .into());
     }
-    if let Some(bad) = plan.actions.iter().find(|a| {
-        a.slack_user_id.is_empty()
-            || !a
-                .slack_user_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    }) {
-        return Err(Refusal::Invalid {
-            flag: "plan",
-            problem: format!("`{}` is not a SCIM user id", bad.slack_user_id),
+    if let Some((index, problem)) = plan.bad_action() {
+        return Err(Refusal::BadAction {
+            path: path.to_path_buf(),
+            index,
+            problem,
         }
         .into());
     }
+    // Malformed, not merely too old: refused for a dry run too, as any bad input is.
+    created_at(&plan, path)?;
     Ok((plan, crate::source::sha256_hex(&bytes)))
 }
 
@@ -188,16 +222,13 @@ fn guards(
         flag: "--max-plan-age",
         problem,
     })?;
-    let created: jiff::Timestamp = plan.created_at.parse().map_err(|_| Refusal::Invalid {
-        flag: "plan created_at",
-        problem: format!("`{}` is not an RFC 3339 time", plan.created_at),
-    })?;
+    let created = created_at(plan, path)?;
     // The real clock (not SOURCE_DATE_EPOCH): this guard protects production accounts.
     let now = jiff::Timestamp::now();
     if created > now + jiff::SignedDuration::from_mins(5) {
-        return Err(Refusal::Invalid {
-            flag: "plan created_at",
-            problem: format!("{created} is in the future; make a new plan"),
+        return Err(Refusal::Future {
+            path: path.to_path_buf(),
+            created: created.to_string(),
         }
         .into());
     }
@@ -528,6 +559,71 @@ mod tests {
         assert_eq!(max_changes(Some(" 50 %"), 9).unwrap().0, 4);
         assert!(max_changes(Some("lots"), 9).is_err());
         assert!(max_changes(Some("150%"), 9).is_err());
+    }
+
+    /// A plan file of `ids` in `dir`, as `plan` writes it but for `created_at`, behind `prefix`.
+    fn plan_file(dir: &Path, prefix: &[u8], created_at: &str, ids: &[&str]) -> PathBuf {
+        let input = serde_json::json!({"paths": ["x"], "sha256": "0"});
+        let actions: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                serde_json::json!({
+                    "slack_user_id": id, "jumpcloud_user_id": null, "reasons": [], "details": [],
+                    "expected": {"userName": null, "emails": [], "active": true},
+                })
+            })
+            .collect();
+        let plan = serde_json::json!({
+            "schema_version": 1, "kind": plan::KIND, "created_at": created_at,
+            "inputs": {"jumpcloud": input, "slack": input}, "scim_version": "v2",
+            "slack_active_users": 10, "complete": true, "included": [], "actions": actions,
+        });
+        let path = dir.join("plan.json");
+        let mut bytes = prefix.to_vec();
+        bytes.extend_from_slice(plan.to_string().as_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    const NOW: &str = "2026-01-01T00:00:00Z";
+
+    #[test]
+    fn plan_files_with_a_bom_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = plan_file(dir.path(), b"\xEF\xBB\xBF", NOW, &["U1", "U2"]);
+        let (plan, sha) = read_plan(&path).unwrap();
+        assert_eq!(plan.actions.len(), 2);
+        // The checksum is the file's, as it is.
+        assert_eq!(
+            sha,
+            crate::source::sha256_hex(&std::fs::read(&path).unwrap())
+        );
+    }
+
+    #[test]
+    fn bad_plan_files_are_refused_naming_the_file_and_the_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("plan.json").display().to_string();
+        let refusal = |created_at: &str, ids: &[&str]| {
+            let path = plan_file(dir.path(), b"", created_at, ids);
+            let err = read_plan(&path).unwrap_err();
+            assert!(matches!(err, Error::Refusal(_)), "{err:?}");
+            err.to_string()
+        };
+        assert_eq!(
+            refusal(NOW, &["U1", "U2", "U3", "../Groups"]),
+            format!("{name}: actions[3]: `../Groups` is not a SCIM user id")
+        );
+        assert_eq!(
+            refusal(NOW, &["U1", "U2", "U1"]),
+            format!("{name}: actions[2]: U1 is already actions[0]; a plan names each account once")
+        );
+        assert_eq!(
+            refusal("yesterday", &["U1"]),
+            format!(
+                "{name}: created_at: `yesterday` is not an RFC 3339 time, so the plan's age is unknown; make a new plan"
+            )
+        );
     }
 
     #[test]

@@ -184,11 +184,21 @@ fn changed(expected: &crate::plan::Expected, seen: &Seen) -> Option<String> {
     let norm = |u: &Option<String>| u.as_deref().map(str::to_ascii_lowercase);
     if norm(&expected.user_name) != norm(&seen.user_name) {
         return Some(format!(
-            "userName changed from {:?} to {:?}",
-            expected.user_name, seen.user_name
+            "userName changed from {} to {}",
+            shown(expected.user_name.as_deref()),
+            shown(seen.user_name.as_deref())
         ));
     }
     None
+}
+
+/// A value for people: as it is, `(none)` when missing, `(empty)` when blank.
+fn shown(value: Option<&str>) -> &str {
+    match value {
+        None => "(none)",
+        Some("") => "(empty)",
+        Some(v) => v,
+    }
 }
 
 fn outcome(id: &str, outcome: Outcome, message: String) -> Record {
@@ -578,7 +588,17 @@ mod tests {
         assert!(changed(&e, &s).unwrap().starts_with("emails changed"));
         s.emails.push("a@x.io".into());
         s.user_name = Some("bob".into());
-        assert!(changed(&e, &s).unwrap().starts_with("userName changed"));
+        assert_eq!(changed(&e, &s).unwrap(), "userName changed from ann to bob");
+        s.user_name = None;
+        assert_eq!(
+            changed(&e, &s).unwrap(),
+            "userName changed from ann to (none)"
+        );
+        s.user_name = Some(String::new());
+        assert_eq!(
+            changed(&e, &s).unwrap(),
+            "userName changed from ann to (empty)"
+        );
     }
 
     #[test]

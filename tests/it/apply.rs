@@ -1208,3 +1208,237 @@ fn the_limiter_keeps_a_long_run_under_slacks_write_limit() {
     run(&emu, "100000", "j2");
     assert!(emu.responses_429() > 0);
 }
+
+/// `verify --journal` against `emu`: its JSON report.
+fn verify_journal(emu: &SlackEmulator, journal: &Path) -> Run {
+    let url = emu.base_url("v2");
+    run_env(
+        None,
+        &[
+            "verify",
+            "--slack-url",
+            &url,
+            "--journal",
+            arg(journal),
+            "--format",
+            "json",
+        ],
+        &[TOKEN],
+    )
+}
+
+#[test]
+fn a_last_record_without_its_newline_is_kept_not_cut() {
+    let emu = emulator(Faults::default());
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let j1 = tmp.path().join("j1.jsonl");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&j1)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The last record, whole, but without its newline (an editor, a copy that dropped it).
+    let j3 = tmp.path().join("j3.jsonl");
+    let mut bytes = std::fs::read(&j1).unwrap();
+    assert_eq!(bytes.pop(), Some(b'\n'));
+    std::fs::write(&j3, &bytes).unwrap();
+    let (last, _) = journal_outcomes(&j3);
+    assert_eq!(last[TARGETS[6]], "deactivated");
+
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&j3)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stderr.contains("torn"),
+        "a whole record is no torn write: {r:?}"
+    );
+    assert_eq!(
+        r.stdout.matches("done in an earlier run").count(),
+        7,
+        "{r:?}"
+    );
+    assert_only(&emu, &before, &TARGETS, 1);
+    // Nothing of the audit trail was lost: the old bytes are all there, and every line of the
+    // file is a record of its own.
+    let after = std::fs::read(&j3).unwrap();
+    assert!(after.starts_with(&bytes), "the journal was rewritten");
+    let (last, all) = journal_outcomes(&j3);
+    assert_eq!(all.iter().filter(|o| *o == "deactivated").count(), 7);
+    for id in TARGETS {
+        assert_eq!(last[id], "deactivated", "{id}");
+    }
+    let r = verify_journal(&emu, &j3);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+}
+
+#[test]
+fn a_bad_last_line_that_ends_in_a_newline_is_corruption_not_a_torn_write() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("j.jsonl");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // start, then a patching and an outcome record per target.
+    let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+    assert_eq!(lines, 15);
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"garbage, not json\n");
+    std::fs::write(&journal, &bytes).unwrap();
+
+    let requests = emu.requests();
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "journal {} line 16 is not a journal record",
+            journal.display()
+        )),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains("torn"), "{r:?}");
+    assert_eq!(
+        emu.requests(),
+        requests,
+        "no request before the journal is read"
+    );
+    assert_eq!(std::fs::read(&journal).unwrap(), bytes, "nothing appended");
+    let r = verify_journal(&emu, &journal);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("line 16 is not a journal record"),
+        "{r:?}"
+    );
+
+    // Without its newline, the same line is a torn write: cut, with a warning.
+    bytes.pop();
+    std::fs::write(&journal, &bytes).unwrap();
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("ignoring a torn last line"), "{r:?}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(!text.contains("garbage"), "{text}");
+    let r = verify_journal(&emu, &journal);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+}
+
+#[test]
+fn hand_edited_plans_are_refused_naming_the_file_and_the_action() {
+    let emu = emulator(Faults::default());
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let original = std::fs::read(&plan).unwrap();
+    let name = plan.display().to_string();
+    let url = emu.base_url("v2");
+    let refused = |what: &str, expected: &str| {
+        for extra in [&[][..], &["--yes"][..]] {
+            let r = apply(&emu, "v2", &plan, extra);
+            assert_eq!(r.code, 2, "{what} {extra:?}: {r:?}");
+            assert!(r.stderr.contains(expected), "{what} {extra:?}: {r:?}");
+        }
+        let r = run_env(
+            None,
+            &["verify", "--slack-url", &url, "--plan", arg(&plan)],
+            &[TOKEN],
+        );
+        assert_eq!(r.code, 2, "{what}: {r:?}");
+        assert!(r.stderr.contains(expected), "{what}: {r:?}");
+        std::fs::write(&plan, &original).unwrap();
+    };
+
+    edit_plan(&plan, |p| {
+        p["actions"][3]["slack_user_id"] = Value::from("../Groups");
+    });
+    refused(
+        "a bad id",
+        &format!("{name}: actions[3]: `../Groups` is not a SCIM user id"),
+    );
+    // The same account twice: previewed twice, counted twice by --max-changes.
+    edit_plan(&plan, |p| {
+        let actions = p["actions"].as_array_mut().unwrap();
+        let again = actions[1].clone();
+        actions.insert(4, again);
+    });
+    refused(
+        "a repeated account",
+        &format!("{name}: actions[4]: W0NW0000002 is already actions[1]"),
+    );
+    // A plan whose age is unknown cannot pass the --max-plan-age guard.
+    edit_plan(&plan, |p| p["created_at"] = Value::from("yesterday"));
+    refused(
+        "an unreadable created_at",
+        &format!("{name}: created_at: `yesterday` is not an RFC 3339 time"),
+    );
+    assert_eq!(emu.requests(), 0, "nothing was sent for a refused plan");
+    assert_only(&emu, &before, &[], 0);
+
+    // A BOM (a Windows editor's save) is accepted, as the inputs' loaders accept it.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(&original);
+    std::fs::write(&plan, &bom).unwrap();
+    let r = apply(&emu, "v2", &plan, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("7 would-deactivate"), "{r:?}");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+    assert_only(&emu, &before, &TARGETS, 1);
+}
+
+#[test]
+fn changed_since_plan_messages_show_plain_values() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    edit_plan(&plan, |p| {
+        p["actions"][3]["expected"]["userName"] = Value::from("dave.CHANGED");
+        p["actions"][4]["expected"]["userName"] = Value::Null;
+    });
+    let expected = [
+        (
+            "W0NW0000004",
+            "userName changed from dave.CHANGED to dave.kim",
+        ),
+        ("W0NW0000005", "userName changed from (none) to erin.cho"),
+    ];
+    let messages = |report: &Value| -> BTreeMap<String, String> {
+        report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["slack_user_id"].as_str().unwrap().to_owned(),
+                    a["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let r = apply(&emu, "v2", &plan, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let preview = messages(&r.json());
+    for (id, message) in expected {
+        assert_eq!(preview[id], message, "{r:?}");
+    }
+    let r = apply(&emu, "v2", &plan, &["--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("Some("), "{r:?}");
+    assert!(r.stdout.contains("dave.CHANGED to dave.kim"), "{r:?}");
+    let journal = std::fs::read_to_string(tmp.path().join("plan.json.journal.jsonl")).unwrap();
+    let recorded: BTreeMap<String, String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["outcome"] == "changed-since-plan")
+        .map(|r| {
+            (
+                r["slack_user_id"].as_str().unwrap().to_owned(),
+                r["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(recorded.len(), 2, "{journal}");
+    for (id, message) in expected {
+        assert_eq!(recorded[id], message, "{journal}");
+    }
+}
