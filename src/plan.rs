@@ -254,7 +254,7 @@ fn why(a: &Action) -> String {
         .collect();
     let mut why = a.reasons.join(", ");
     if !words.is_empty() {
-        why.push_str(&format!(" ({})", words.join(", ")));
+        why = format!("{why} ({})", words.join(", "));
     }
     if a.details.iter().any(|d| d == "guest") {
         why.push_str("; a guest");
