@@ -435,7 +435,7 @@ pub struct ApplyArgs {
     /// Refuse plans older than this (s, m, h, d).
     #[arg(long, value_name = "AGE", default_value = "24h")]
     pub max_plan_age: String,
-    /// How long to re-read a PATCHed account before calling it unconfirmed (s, m).
+    /// How long to re-read a PATCHed account before calling it unconfirmed (s, m, h, d).
     #[arg(long, value_name = "TIME", default_value = "30s")]
     pub confirm_timeout: String,
     /// Client-side write limit per minute (Slack: 180/min per endpoint, 600/min per org).

@@ -154,7 +154,7 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig, Error> {
         Some(toml::Value::String(s)) => {
             // Checked now, so that `audit` and `plan` refuse a config `apply` would refuse.
             if let Err(crate::apply::Refusal::Invalid { problem, .. }) =
-                crate::apply::max_changes(Some(&s), 0)
+                crate::apply::max_changes(Some(&s), 0, "max_changes")
             {
                 return Err(invalid("max_changes", problem));
             }

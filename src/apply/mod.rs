@@ -108,10 +108,14 @@ pub enum Refusal {
     },
 }
 
-/// Parses `--max-changes`: `N` or `P%`.
-pub fn max_changes(raw: Option<&str>, active: usize) -> Result<(usize, String), Refusal> {
+/// Parses `--max-changes` (or the config's `max_changes`, `source` naming which): `N` or `P%`.
+pub fn max_changes(
+    raw: Option<&str>,
+    active: usize,
+    source: &'static str,
+) -> Result<(usize, String), Refusal> {
     let invalid = |problem: String| Refusal::Invalid {
-        flag: "--max-changes",
+        flag: source,
         problem,
     };
     match raw.map(str::trim) {
@@ -137,11 +141,11 @@ pub fn max_changes(raw: Option<&str>, active: usize) -> Result<(usize, String), 
                 clippy::cast_sign_loss
             )]
             let limit = (active as f64 * pct / 100.0).floor() as usize;
-            Ok((limit, format!("--max-changes {p} of {active} active")))
+            Ok((limit, format!("{source} {p} of {active} active")))
         }
         Some(n) => n
             .parse::<usize>()
-            .map(|limit| (limit, format!("--max-changes {limit}")))
+            .map(|limit| (limit, format!("{source} {limit}")))
             .map_err(|_| invalid(format!("`{n}` is neither a number nor a percentage"))),
     }
 }
@@ -156,8 +160,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let unit_secs = match unit.trim() {
         "s" => 1,
         "m" => 60,
-        "h" | "" => 3600,
+        "h" => 3600,
         "d" => 86_400,
+        "" => return Err(format!("`{raw}` needs a unit: s, m, h or d (e.g. 24h)")),
         _ => return Err(format!("`{raw}`: unknown unit (use s, m, h or d)")),
     };
     n.checked_mul(unit_secs)
@@ -206,22 +211,42 @@ pub fn read_plan(path: &Path) -> Result<(Plan, String), Error> {
     Ok((plan, crate::source::sha256_hex(&bytes)))
 }
 
-fn guards(
-    plan: &Plan,
-    path: &Path,
-    args: &ApplyArgs,
-    configured_max: Option<&str>,
-) -> Result<(), Error> {
+/// `apply`'s flag values, parsed before anything is read or sent: a bad one is a usage error
+/// (exit 2), dry run or not.
+struct Settings {
+    max_age: Duration,
+    confirm_timeout: Duration,
+    /// `--max-changes`, else the config's `max_changes`, with which it is.
+    max_changes: (Option<String>, &'static str),
+}
+
+impl Settings {
+    fn parse(args: &ApplyArgs, configured_max: Option<&str>) -> Result<Self, Refusal> {
+        let duration = |flag: &'static str, raw: &str| {
+            parse_duration(raw).map_err(|problem| Refusal::Invalid { flag, problem })
+        };
+        let limit = match (&args.max_changes, configured_max) {
+            (Some(raw), _) => (Some(raw.clone()), "--max-changes"),
+            (None, Some(raw)) => (Some(raw.to_owned()), "max_changes (config)"),
+            (None, None) => (None, "--max-changes"),
+        };
+        max_changes(limit.0.as_deref(), 0, limit.1)?;
+        Ok(Self {
+            max_age: duration("--max-plan-age", &args.max_plan_age)?,
+            confirm_timeout: duration("--confirm-timeout", &args.confirm_timeout)?,
+            max_changes: limit,
+        })
+    }
+}
+
+fn guards(plan: &Plan, path: &Path, args: &ApplyArgs, settings: &Settings) -> Result<(), Error> {
     if !plan.complete {
         return Err(Refusal::Incomplete {
             path: path.to_path_buf(),
         }
         .into());
     }
-    let max_age = parse_duration(&args.max_plan_age).map_err(|problem| Refusal::Invalid {
-        flag: "--max-plan-age",
-        problem,
-    })?;
+    let max_age = settings.max_age;
     let created = created_at(plan, path)?;
     // The real clock (not SOURCE_DATE_EPOCH): this guard protects production accounts.
     let now = jiff::Timestamp::now();
@@ -241,10 +266,8 @@ fn guards(
         }
         .into());
     }
-    let (limit, why) = max_changes(
-        args.max_changes.as_deref().or(configured_max),
-        plan.slack_active_users,
-    )?;
+    let (raw, source) = &settings.max_changes;
+    let (limit, why) = max_changes(raw.as_deref(), plan.slack_active_users, source)?;
     if plan.actions.len() > limit {
         return Err(Refusal::TooMany {
             count: plan.actions.len(),
@@ -374,7 +397,7 @@ fn render(
 pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error> {
     let (plan, plan_sha) = read_plan(&args.plan)?;
     let config = crate::config::load(global.config.as_deref())?;
-    let configured_max = config.max_changes.as_deref();
+    let settings = Settings::parse(args, config.max_changes.as_deref())?;
     let (client, base) = slack_client(
         &args.slack_url,
         args.token_file.as_deref(),
@@ -397,7 +420,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         .map_err(Error::Runtime)?;
     let mut records = Vec::with_capacity(plan.actions.len());
     if !args.yes {
-        if let Err(e) = guards(&plan, &args.plan, args, configured_max) {
+        if let Err(e) = guards(&plan, &args.plan, args, &settings) {
             tracing::warn!("with --yes this plan would be refused: {e}");
         }
         runtime.block_on(crate::remote::slack::check_base(&client))?;
@@ -406,7 +429,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         }
         return finish(global, args, &records, true, None);
     }
-    guards(&plan, &args.plan, args, configured_max)?;
+    guards(&plan, &args.plan, args, &settings)?;
     let journal_path = args.journal.clone().unwrap_or_else(|| {
         let mut p = args.plan.clone().into_os_string();
         p.push(".journal.jsonl");
@@ -415,10 +438,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
     let (mut journal, previous) = Journal::open(&journal_path, &plan_sha, base.as_str())?;
     let done = journal::outcomes(&previous);
     let confirm = run::Confirm {
-        timeout: parse_duration(&args.confirm_timeout).map_err(|problem| Refusal::Invalid {
-            flag: "--confirm-timeout",
-            problem,
-        })?,
+        timeout: settings.confirm_timeout,
         first_wait: Duration::from_millis(250),
     };
     // Nothing about an account is trusted before the URL has answered as a SCIM API; if it
@@ -552,13 +572,16 @@ mod tests {
 
     #[test]
     fn max_changes_forms() {
-        assert_eq!(max_changes(None, 1000).unwrap().0, 25);
-        assert_eq!(max_changes(None, 120).unwrap().0, 12);
-        assert_eq!(max_changes(Some("40"), 10).unwrap().0, 40);
-        assert_eq!(max_changes(Some("5%"), 1000).unwrap().0, 50);
-        assert_eq!(max_changes(Some(" 50 %"), 9).unwrap().0, 4);
-        assert!(max_changes(Some("lots"), 9).is_err());
-        assert!(max_changes(Some("150%"), 9).is_err());
+        assert_eq!(max_changes(None, 1000, "--max-changes").unwrap().0, 25);
+        assert_eq!(max_changes(None, 120, "--max-changes").unwrap().0, 12);
+        assert_eq!(max_changes(Some("40"), 10, "--max-changes").unwrap().0, 40);
+        assert_eq!(
+            max_changes(Some("5%"), 1000, "--max-changes").unwrap().0,
+            50
+        );
+        assert_eq!(max_changes(Some(" 50 %"), 9, "--max-changes").unwrap().0, 4);
+        assert!(max_changes(Some("lots"), 9, "--max-changes").is_err());
+        assert!(max_changes(Some("150%"), 9, "--max-changes").is_err());
     }
 
     /// A plan file of `ids` in `dir`, as `plan` writes it but for `created_at`, behind `prefix`.
@@ -634,5 +657,7 @@ mod tests {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3w").is_err());
+        // A bare number is no duration: 3600 would have been 3600 hours.
+        assert!(parse_duration("3600").unwrap_err().contains("needs a unit"));
     }
 }

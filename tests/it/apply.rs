@@ -1442,3 +1442,53 @@ fn changed_since_plan_messages_show_plain_values() {
         assert_eq!(recorded[id], message, "{journal}");
     }
 }
+
+#[test]
+fn bad_guard_values_are_usage_errors_before_anything_is_sent_dry_run_or_not() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("j.jsonl");
+    for yes in [false, true] {
+        for (flag, value, says) in [
+            // A bare number was read as hours: 3600 meant 150 days.
+            ("--max-plan-age", "3600", "needs a unit"),
+            ("--max-plan-age", "xyz", "is not a duration"),
+            ("--confirm-timeout", "10", "needs a unit"),
+            ("--max-changes", "abc", "neither a number nor a percentage"),
+        ] {
+            let mut extra = vec![flag, value, "--journal", arg(&journal)];
+            if yes {
+                extra.push("--yes");
+            }
+            let r = apply(&emu, "v2", &plan, &extra);
+            assert_eq!(r.code, 2, "{flag} {value}, --yes {yes}: {r:?}");
+            assert!(r.stderr.contains(&format!("{flag}: ")), "{r:?}");
+            assert!(r.stderr.contains(says), "{r:?}");
+        }
+    }
+    assert_eq!(emu.requests(), 0, "{:#?}", emu.request_log());
+    assert!(!journal.exists(), "no journal is started");
+    // A limit from the config is named as the config's.
+    let config = tmp.path().join("scimdrift.toml");
+    std::fs::write(&config, "max_changes = \"5%\"\n").unwrap();
+    let url = emu.base_url("v2");
+    let r = run_env(
+        None,
+        &[
+            "apply",
+            arg(&plan),
+            "--slack-url",
+            &url,
+            "--yes",
+            "--config",
+            arg(&config),
+        ],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("(max_changes (config) 5% of 38 active)"),
+        "{r:?}"
+    );
+}
