@@ -82,6 +82,24 @@ impl Email {
         }
     }
 
+    /// Why this is not an email address, or `None`: it needs an `@` with something on either
+    /// side, and no whitespace or control characters. Deliberately loose (the syntax of a
+    /// mailbox is the mail system's business): it catches placeholders such as `N/A` and cells
+    /// that hold something else, which would otherwise join unrelated records.
+    pub fn problem(&self) -> Option<&'static str> {
+        let s = self.as_str();
+        match s.rfind('@') {
+            None => Some("is not an email address (no @)"),
+            Some(at) if at == 0 || at + 1 == s.len() => {
+                Some("is not an email address (nothing before or after the @)")
+            }
+            Some(_) if s.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                Some("is not an email address (it holds spaces or control characters)")
+            }
+            Some(_) => None,
+        }
+    }
+
     /// The normalised address.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -296,6 +314,26 @@ pub struct JumpCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_not_an_address() {
+        let problem = |s: &str| Email::parse(s).unwrap().problem();
+        assert_eq!(problem("Ann@X.io"), None);
+        assert_eq!(problem("josé@exämple.org"), None);
+        // A quoted local part may hold a space (RFC 5321); no directory uses one.
+        assert!(problem("\"a b\"@x.io").is_some());
+        for bad in [
+            "N/A",
+            "n/a",
+            "@x.io",
+            "ann@",
+            "ann @x.io",
+            "a\u{1}@x.io",
+            "x@y.z\nfoo",
+        ] {
+            assert!(problem(bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn only_the_slack_bots_domain_is_a_bot() {

@@ -50,12 +50,22 @@ fn targets(args: &VerifyArgs) -> Result<Targets, Error> {
             path: file.clone(),
             source,
         })?;
-        let emails = text
-            .lines()
-            .map(|l| l.split('#').next().unwrap_or_default().trim())
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let mut emails = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let raw = line.split('#').next().unwrap_or_default().trim();
+            let Some(email) = Email::parse(raw) else {
+                continue;
+            };
+            if let Some(problem) = email.problem() {
+                return Err(crate::source::Error::Record {
+                    path: file.clone(),
+                    record: format!("line {}", i + 1),
+                    problem: format!("`{raw}` {problem}"),
+                }
+                .into());
+            }
+            emails.push(raw.to_owned());
+        }
         return Ok(Targets::Emails(emails));
     }
     let path = args.jumpcloud.as_deref().unwrap_or(Path::new("."));

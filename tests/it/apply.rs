@@ -163,6 +163,15 @@ fn dry_run_then_apply_then_verify_v1_and_v2() {
         assert_eq!(r.code, 1, "paul is active: {r:?}");
         assert_eq!(r.json()["summary"]["still-active"], 1);
         assert_eq!(r.json()["summary"]["not-found"], 1);
+        // A line that is no address is an error naming it, not a `not-found`.
+        std::fs::write(&emails, "alice.wong@northwind.example\nnot an email\n").unwrap();
+        let r = verify(&["--emails", arg(&emails)]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr
+                .contains("emails.txt: line 2: `not an email` is not an email address"),
+            "{r:?}"
+        );
 
         // A re-run with the same journal PATCHes no one again.
         let r = apply(&emu, version, &plan, &["--yes"]);
