@@ -40,8 +40,8 @@ fn wrong(path: &Path, found: impl Into<String>) -> Error {
 }
 
 fn parse_json<'b, T: Deserialize<'b>>(path: &Path, bytes: &'b [u8]) -> Result<Records<T>, Error> {
-    let doc: JcDoc<T> =
-        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
+    let json = files::strip_bom(bytes);
+    let doc: JcDoc<T> = serde_json::from_slice(json).map_err(|e| Error::json(path, json, e))?;
     match doc {
         JcDoc::Array(items) => Ok(Records {
             total_count: None,
@@ -518,8 +518,9 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
         let bytes = store.read(&manifest)?;
         out.digest
             .add_hashed(&manifest, store.sha256(&manifest, &bytes));
-        let m: WireManifest = serde_json::from_slice(files::strip_bom(&bytes))
-            .map_err(|e| Error::json(&manifest, e))?;
+        let json = files::strip_bom(&bytes);
+        let m: WireManifest =
+            serde_json::from_slice(json).map_err(|e| Error::json(&manifest, json, e))?;
         out.data.manifest_slack_app_ids = m.slack_app_ids;
     }
 

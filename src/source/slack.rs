@@ -13,7 +13,9 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
-use super::wire::{Key, OptBool, OptCow, non_empty_cow, opt_bool, opt_count, opt_cow, timestamp};
+use super::wire::{
+    Key, OptBool, OptCow, Seen, non_empty_cow, opt_bool, opt_count, opt_cow, timestamp,
+};
 use super::{Error, Loaded};
 use crate::model::{Email, ScimVersion, SlackListing, SlackUser};
 use std::borrow::Cow;
@@ -55,15 +57,38 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireUser<'de>, A::Error> {
                 let mut u = WireUser::default();
+                // A field given twice is an error (which value holds cannot be known).
+                let mut seen = Seen::default();
                 while let Some(Key(key)) = map.next_key()? {
                     match &*key {
-                        b"id" => u.id = map.next_value::<OptCow<'de>>()?.0,
-                        b"externalId" => u.external_id = map.next_value::<OptCow<'de>>()?.0,
-                        b"userName" => u.user_name = map.next_value::<OptCow<'de>>()?.0,
-                        b"active" => u.active = map.next_value::<OptBool>()?.0,
-                        b"emails" => u.emails = map.next_value()?,
-                        b"meta" => u.meta = map.next_value()?,
-                        b"schemas" => u.schemas = map.next_value()?,
+                        b"id" => {
+                            seen.first(0, "id")?;
+                            u.id = map.next_value::<OptCow<'de>>()?.0;
+                        }
+                        b"externalId" => {
+                            seen.first(1, "externalId")?;
+                            u.external_id = map.next_value::<OptCow<'de>>()?.0;
+                        }
+                        b"userName" => {
+                            seen.first(2, "userName")?;
+                            u.user_name = map.next_value::<OptCow<'de>>()?.0;
+                        }
+                        b"active" => {
+                            seen.first(3, "active")?;
+                            u.active = map.next_value::<OptBool>()?.0;
+                        }
+                        b"emails" => {
+                            seen.first(4, "emails")?;
+                            u.emails = map.next_value()?;
+                        }
+                        b"meta" => {
+                            seen.first(5, "meta")?;
+                            u.meta = map.next_value()?;
+                        }
+                        b"schemas" => {
+                            seen.first(6, "schemas")?;
+                            u.schemas = map.next_value()?;
+                        }
                         other => {
                             match other {
                                 b"members" => u.members = true,
@@ -303,14 +328,36 @@ impl<'de> Deserialize<'de> for Doc<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
                 let mut doc = ObjectDoc::default();
+                // Two pages run together (`…"totalResults":46,…,"totalResults":20,…`) must not
+                // read as the second one.
+                let mut seen = Seen::default();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
-                        "schemas" => doc.schemas = map.next_value()?,
-                        "Resources" | "resources" => doc.resources = map.next_value()?,
+                        "schemas" => {
+                            seen.first(0, "schemas")?;
+                            doc.schemas = map.next_value()?;
+                        }
+                        // One field under either spelling (one bit).
+                        "Resources" => {
+                            seen.first(1, "Resources")?;
+                            doc.resources = map.next_value()?;
+                        }
+                        "resources" => {
+                            seen.first(1, "resources")?;
+                            doc.resources = map.next_value()?;
+                        }
                         "totalResults" => {
+                            seen.first(2, "totalResults")?;
                             doc.total_results = map.next_value::<Count>()?.0;
                         }
-                        "startIndex" => doc.start_index = map.next_value::<Count>()?.0,
+                        "startIndex" => {
+                            seen.first(3, "startIndex")?;
+                            doc.start_index = map.next_value::<Count>()?.0;
+                        }
+                        "itemsPerPage" => {
+                            seen.first(4, "itemsPerPage")?;
+                            map.next_value::<IgnoredAny>()?;
+                        }
                         k => {
                             match k {
                                 "totalCount" | "results" => doc.jumpcloud_keys = true,
@@ -371,8 +418,8 @@ fn convert(
     for (i, w) in wire.into_iter().enumerate() {
         let id = w.id.clone();
         users.push(w.into_user(path, || match &id {
-            Some(id) => format!("{label}[{i}] (id {id})"),
-            None => format!("{label}[{i}]"),
+            Some(id) if !id.trim().is_empty() => format!("{label}[{i}] (id {})", id.trim()),
+            _ => format!("{label}[{i}]"),
         })?);
     }
     Ok((users, version))
@@ -387,8 +434,8 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
         None => return Err(wrong(path, "an empty file")),
         Some(_) => return Err(wrong(path, "not a JSON document")),
     }
-    let doc: Doc<'_> =
-        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
+    let json = files::strip_bom(bytes);
+    let doc: Doc<'_> = serde_json::from_slice(json).map_err(|e| Error::json(path, json, e))?;
     match doc {
         Doc::Array(wire) => {
             if wire.iter().any(WireUser::looks_like_jumpcloud) {
@@ -442,8 +489,9 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
 /// Parses one SCIM User resource (the body of `GET /Users/{id}` or of a PATCH answer), with the
 /// same rules as the listing loader; `label` names it in errors.
 pub fn parse_user(label: &Path, bytes: &[u8]) -> Result<SlackUser, Error> {
+    let json = files::strip_bom(bytes);
     let wire: WireUser<'_> =
-        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(label, e))?;
+        serde_json::from_slice(json).map_err(|e| Error::json(label, json, e))?;
     wire.into_user(label, || "user".to_owned())
 }
 

@@ -61,7 +61,7 @@ fn malformed_json_names_file_line_and_column() {
         &["s.json"],
         &[],
     );
-    assert_fails(&r, "jc.json:1:54: unexpected JSON value");
+    assert_fails(&r, "jc.json:1:54: [0] (id a1): unexpected JSON value");
 }
 
 #[test]
@@ -498,4 +498,98 @@ fn jumpcloud_users_that_cannot_be_judged() {
         "password-expired",
         "{r:?}"
     );
+}
+
+/// `n` people, each in JumpCloud (`a1`…) and in Slack (`W1`…, linked by `externalId`).
+fn people(n: usize) -> (Vec<crate::org::Jc>, Vec<crate::org::Sl>) {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    (1..=n)
+        .map(|i| {
+            let email = leak(format!("u{i}@x.io"));
+            let jc_id = leak(format!("a{i}"));
+            (
+                jc(jc_id, email),
+                sl(leak(format!("W{i}")), email, true, jc_id),
+            )
+        })
+        .unzip()
+}
+
+#[test]
+fn keys_given_twice_are_errors_not_a_silent_choice() {
+    let (jcs, sls) = people(46);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    // Two pages run together: read as the second (20 of 20) it would pass as complete.
+    let all = slack_pages(&sls, 100, true).remove(0).1;
+    let first20 = slack_pages(&sls[..20], 100, true).remove(0).1;
+    let joined = format!(
+        "{},{}",
+        all.strip_suffix('}').unwrap(),
+        first20.strip_prefix('{').unwrap()
+    );
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &joined)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: s.json: top-level object: `Resources` is given more than once, so which value holds cannot be known",
+    );
+    // In a user record: the record is named.
+    let twice = all.replacen(r#""active":true,"#, r#""active":true,"active":false,"#, 1);
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &twice)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: s.json: Resources[0] (id W1): `active` is given more than once",
+    );
+    let slack = good_slack();
+    let r = audit(
+        &[
+            (
+                "jc.json",
+                r#"[{"_id":"a1","email":"a@x.io","suspended":true,"suspended":false}]"#,
+            ),
+            ("s.json", &slack),
+        ],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: jc.json: [0] (id a1): `suspended` is given more than once",
+    );
+}
+
+#[test]
+fn records_are_named_in_type_errors_and_blank_ids_are_not_printed() {
+    let (jcs, sls) = people(46);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    // Raw API pages are one line: the column alone does not find the record.
+    let page = slack_pages(&sls, 100, true).remove(0).1;
+    let bad = page.replacen(r#""active":true,"#, r#""active":[],"#, 6);
+    let bad = bad.replacen(r#""active":[],"#, r#""active":true,"#, 5);
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &bad)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, ": Resources[5] (id W6): unexpected JSON value");
+    assert!(r.stderr.starts_with("error: s.json:1:"), "{r:?}");
+    let blank = page.replacen(r#""id":"W6""#, r#""id":"""#, 1);
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &blank)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "error: s.json: Resources[5]: user has no id");
 }

@@ -143,3 +143,80 @@ fn graph_records_in_every_spelling() {
     assert_eq!(got[2], (Some("u3".into()), Some(Target::User)));
     assert_eq!(got[3], (Some("u4".into()), None));
 }
+
+#[test]
+fn a_key_given_twice_is_an_error_naming_the_record() {
+    let e = users(r#"[{"_id":"a1","email":"a@x.io","suspended":true,"suspended":false}]"#)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "u.json: [0] (id a1): `suspended` is given more than once, so which value holds cannot be known"
+    );
+    // Two spellings of one field.
+    let e = users(r#"{"totalCount":1,"results":[{"_id":"a1","email":"a@x.io","PasswordExpired":true,"passwordExpired":false}]}"#)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string().starts_with(
+            "u.json: results[0] (id a1): `PasswordExpired/passwordExpired` is given more than once"
+        ),
+        "{e}"
+    );
+    for key in [
+        "_id",
+        "email",
+        "state",
+        "password_expired",
+        "account_locked",
+        "type",
+    ] {
+        let value = match key {
+            "password_expired" | "account_locked" => "false",
+            "state" => r#""ACTIVATED""#,
+            "type" => r#""user""#,
+            _ => r#""a2@x.io""#,
+        };
+        let json = format!(r#"[{{"_id":"a2","email":"a@x.io","{key}":{value},"{key}":{value}}}]"#);
+        let json = json.replacen(r#""_id":"a2","#, "", usize::from(key == "_id"));
+        let e = users(&json).err().unwrap().to_string();
+        assert!(
+            e.contains(&format!("`{key}` is given more than once")),
+            "{e}"
+        );
+    }
+    // Two pages run together.
+    let e = users(
+        r#"{"totalCount":2,"results":[{"_id":"a1","email":"a@x.io"}],"totalCount":1,"results":[]}"#,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "u.json: top-level object: `totalCount` is given more than once, so which value holds cannot be known"
+    );
+    // Derived records (groups) too.
+    let groups = br#"[{"id":"g1","name":"a"},{"id":"g2","name":"b","name":"c"}]"#;
+    let e = parse_json::<WireGroup>(Path::new("g.json"), groups)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "g.json: [1] (id g2): `name` is given more than once, so which value holds cannot be known"
+    );
+    // The aliases `_id` and `id` are fields of their own; keys the loader ignores may repeat.
+    let r = users(r#"[{"_id":"a1","id":"a1","email":"a@x.io","name":"x","name":"y"}]"#).unwrap();
+    assert_eq!(r.items[0].id, "a1");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_record() {
+    let e = users(r#"{"totalCount":2,"results":[{"_id":"a1","email":"a@x.io"},{"suspended":[1],"_id":"a2"}]}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("u.json:1:") && e.ends_with(": results[1] (id a2): unexpected JSON value"),
+        "{e}"
+    );
+}

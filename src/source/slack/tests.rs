@@ -174,3 +174,127 @@ fn guests_are_recognised_by_their_extension_or_schema() {
     let guests: Vec<bool> = p.users.iter().map(|u| u.guest).collect();
     assert_eq!(guests, [true, true, false]);
 }
+
+/// A user resource with id `id`.
+fn user(id: &str) -> String {
+    format!(r#"{{"id":"{id}","userName":"{id}","emails":[{{"value":"{id}@x.io"}}]}}"#)
+}
+
+#[test]
+fn a_key_given_twice_is_an_error_naming_the_record() {
+    let two = format!("{},{}", user("W1"), user("W2"));
+    // Two pages run together must not read as the second one.
+    let joined = format!(
+        r#"{{"totalResults":2,"Resources":[{two}],"totalResults":1,"Resources":[{}]}}"#,
+        user("W1")
+    );
+    assert_eq!(
+        page(&joined).err().unwrap().to_string(),
+        "p.json: top-level object: `totalResults` is given more than once, so which value holds cannot be known"
+    );
+    for (json, key) in [
+        (
+            format!(r#"{{"Resources":[{two}],"resources":[]}}"#),
+            "resources",
+        ),
+        (
+            format!(r#"{{"startIndex":1,"Resources":[{two}],"startIndex":3}}"#),
+            "startIndex",
+        ),
+        (
+            format!(r#"{{"itemsPerPage":2,"itemsPerPage":1,"Resources":[{two}]}}"#),
+            "itemsPerPage",
+        ),
+        (
+            format!(r#"{{"schemas":[],"Resources":[{two}],"schemas":[]}}"#),
+            "schemas",
+        ),
+    ] {
+        let e = page(&json).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "p.json: top-level object: `{key}` is given more than once"
+            )),
+            "{e}"
+        );
+    }
+    // In a record: the record is named, with its id.
+    let twice = r#"{"id":"W2","active":true,"emails":[{"value":"b@x.io"}],"active":false}"#;
+    let e = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{twice}]}}"#,
+        user("W1")
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "p.json: Resources[1] (id W2): `active` is given more than once, so which value holds cannot be known"
+    );
+    for key in ["id", "externalId", "userName", "emails", "meta", "schemas"] {
+        let value = match key {
+            "emails" => r#"[{"value":"c@x.io"}]"#,
+            "meta" => "{}",
+            "schemas" => "[]",
+            _ => r#""x""#,
+        };
+        let json = format!(
+            r#"[{{"id":"W3","{key}":{value},"emails":[{{"value":"c@x.io"}}],"{key}":{value}}}]"#
+        );
+        let e = page(&json).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "p.json: [0] (id W3): `{key}` is given more than once"
+            )),
+            "{e}"
+        );
+    }
+    // Derived types too (an email entry).
+    let e = page(r#"[{"id":"W1","emails":[{"value":"a@x.io","value":"b@x.io"}]}]"#)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .starts_with("p.json: [0] (id W1): `value` is given more than once"),
+        "{e}"
+    );
+    // The same in one User (`GET /Users/{id}`).
+    let e = parse_user(Path::new("W1"), twice.as_bytes()).err().unwrap();
+    assert!(
+        e.to_string()
+            .starts_with("W1: top-level object: `active` is given more than once"),
+        "{e}"
+    );
+    // Keys the loader does not read may repeat.
+    let json = r#"[{"id":"W1","title":"a","emails":[{"value":"a@x.io"}],"title":"b","groups":[],"groups":[1]}]"#;
+    assert!(matches!(page(json), Ok(Kind::Array(users, _)) if users.len() == 1));
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_record() {
+    let bad = r#"{"active":"maybe","id":"W2","emails":[{"value":"b@x.io"}]}"#;
+    let e = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{bad}]}}"#,
+        user("W1")
+    ))
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.starts_with("p.json:1:") && e.ends_with(": Resources[1] (id W2): unexpected JSON value"),
+        "{e}"
+    );
+    // Outside any record, line and column alone.
+    let e = page(r#"{"totalResults":"many","Resources":[]}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(e, "p.json:1:22: unexpected JSON value");
+}
+
+#[test]
+fn a_blank_id_is_not_printed() {
+    let e = page(r#"[{"id":" ","emails":[{"value":"a@x.io"}]}]"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.to_string(), "p.json: [0]: user has no id");
+}
