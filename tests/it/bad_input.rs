@@ -593,3 +593,27 @@ fn records_are_named_in_type_errors_and_blank_ids_are_not_printed() {
     );
     assert_fails(&r, "error: s.json: Resources[5]: user has no id");
 }
+
+#[test]
+fn csv_headers_with_two_columns_for_one_field_are_errors() {
+    let slack = good_slack();
+    // One field named twice, or under two aliases: the first column won.
+    for (csv, columns) in [
+        (
+            "_id,email,state,suspended,suspended\na1,a@x.io,ACTIVATED,false,true\n",
+            "more than one suspended column (`suspended` (column 4), `suspended` (column 5))",
+        ),
+        (
+            "_id,email,id\na1,a@x.io,a9\n",
+            "more than one id column (`_id` (column 1), `id` (column 3))",
+        ),
+    ] {
+        let r = audit(
+            &[("u.csv", csv), ("s.json", &slack)],
+            "u.csv",
+            &["s.json"],
+            &[],
+        );
+        assert_fails(&r, &format!("error: u.csv: the CSV header has {columns}"));
+    }
+}
