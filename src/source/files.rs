@@ -154,6 +154,24 @@ pub(super) fn is_utf16(bytes: &[u8]) -> bool {
 pub(super) const UTF16: &str =
     "a UTF-16 text file (save it as UTF-8, e.g. `Out-File -Encoding utf8`)";
 
+/// What a file that must hold a JSON page holds instead, for an error: an HTML error page, a
+/// proxy's `Unauthorized`, `null`.
+pub(super) fn not_json(bytes: &[u8]) -> String {
+    const SHOWN: usize = 32;
+    let head = strip_bom(bytes).trim_ascii_start();
+    let head = String::from_utf8_lossy(&head[..head.len().min(4 * SHOWN)]);
+    let line = head.lines().next().unwrap_or_default();
+    let mut shown: String = line
+        .chars()
+        .take(SHOWN)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() > SHOWN {
+        shown.push('…');
+    }
+    format!("not a JSON page: it starts with `{}`", shown.trim_end())
+}
+
 /// The byte `serde_json` had just read when it stopped at 1-based `line` and `column` (the bytes
 /// read on that line).
 pub(super) fn offset_of(bytes: &[u8], line: usize, column: usize) -> Option<usize> {
@@ -513,6 +531,19 @@ mod tests {
     fn sniffing_skips_bom_and_whitespace() {
         assert_eq!(first_significant_byte(b"\xEF\xBB\xBF \n{"), Some(b'{'));
         assert_eq!(first_significant_byte(b"  "), None);
+    }
+
+    #[test]
+    fn what_a_json_page_holds_instead() {
+        assert_eq!(
+            not_json(b"\n <html><body>502 Bad Gateway</body></html>\n"),
+            "not a JSON page: it starts with `<html><body>502 Bad Gateway</bod…`"
+        );
+        assert_eq!(
+            not_json(b"Unauthorized\r\nmore"),
+            "not a JSON page: it starts with `Unauthorized`"
+        );
+        assert_eq!(not_json(b"null"), "not a JSON page: it starts with `null`");
     }
 
     /// `record_at` at the byte where `serde_json` stops on `needle` (its first byte).

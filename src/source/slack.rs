@@ -432,7 +432,7 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
     match files::first_significant_byte(bytes) {
         Some(b'{' | b'[') => {}
         None => return Err(wrong(path, "an empty file")),
-        Some(_) => return Err(wrong(path, "not a JSON document")),
+        Some(_) => return Err(wrong(path, files::not_json(bytes))),
     }
     let json = files::strip_bom(bytes);
     let doc: Doc<'_> = serde_json::from_slice(json).map_err(|e| Error::json(path, json, e))?;

@@ -617,3 +617,44 @@ fn csv_headers_with_two_columns_for_one_field_are_errors() {
         assert_fails(&r, &format!("error: u.csv: the CSV header has {columns}"));
     }
 }
+
+#[test]
+fn json_pages_that_are_not_json_are_named_as_such() {
+    let slack = good_slack();
+    for (body, shown) in [
+        (
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n</html>",
+            "`<html>`",
+        ),
+        ("Unauthorized", "`Unauthorized`"),
+        ("null", "`null`"),
+        ("42", "`42`"),
+    ] {
+        let r = audit(
+            &[
+                ("jc/systemusers/skip-000000.json", &good_jc()),
+                ("jc/systemusers/skip-000020.json", body),
+                ("s.json", &slack),
+            ],
+            "jc",
+            &["s.json"],
+            &[],
+        );
+        assert_fails(
+            &r,
+            &format!(
+                "error: jc/systemusers/skip-000020.json: expected a JumpCloud export (bundle directory, v1 users page, array of users or CSV), but this is not a JSON page: it starts with {shown}"
+            ),
+        );
+    }
+    let r = audit(
+        &[("jc.json", &good_jc()), ("s.json", "Unauthorized")],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "but this is not a JSON page: it starts with `Unauthorized`",
+    );
+}

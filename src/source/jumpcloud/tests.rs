@@ -4,7 +4,7 @@ use super::*;
 use crate::model::JcState;
 
 fn users(json: &str) -> Result<Records<JcUser>, Error> {
-    read_users_file(Path::new("u.json"), json.as_bytes()).map(|(records, _)| records)
+    read_users_file(Path::new("u.json"), json.as_bytes(), true).map(|(records, _)| records)
 }
 
 #[test]
@@ -219,4 +219,48 @@ fn a_value_of_the_wrong_type_names_its_record() {
         e.starts_with("u.json:1:") && e.ends_with(": results[1] (id a2): unexpected JSON value"),
         "{e}"
     );
+}
+
+/// A bundle snapshot with a good first page and `files` beside it.
+fn bundle_with(files: &[(&str, &[u8])]) -> super::super::Snapshot {
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert(
+        "systemusers/skip-0000000.json",
+        br#"{"totalCount":1,"results":[{"_id":"a","email":"a@x.io"}]}"#.to_vec(),
+    );
+    for (path, bytes) in files {
+        snap.insert(path, bytes.to_vec());
+    }
+    snap
+}
+
+#[test]
+fn a_json_page_that_is_not_json_is_named_as_such() {
+    for (body, shown) in [
+        (
+            &b"<html><body><h1>502 Bad Gateway</h1></body></html>"[..],
+            "<html><body><h1>502 Bad Gateway<…",
+        ),
+        (b"Unauthorized", "Unauthorized"),
+        (b"null", "null"),
+        (b"42", "42"),
+    ] {
+        let snap = bundle_with(&[("systemusers/skip-0000020.json", body)]);
+        let e = load_from(&snap, Path::new("jc")).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "jc/systemusers/skip-0000020.json: expected {EXPECTED}, but this is not a JSON page: it starts with `{shown}`"
+            )
+        );
+    }
+    // A file named .json is judged as JSON; other names are still told by content.
+    let e = load_from(&snap_of("Unauthorized"), Path::new("u.json"))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("not a JSON page"), "{e}");
+    let mut snap = super::super::Snapshot::new("");
+    snap.insert("u.txt", b"Unauthorized".to_vec());
+    let e = load_from(&snap, Path::new("u.txt")).err().unwrap();
+    assert!(e.to_string().contains("no id column"), "{e}");
 }
