@@ -167,9 +167,22 @@ pub fn load_from(store: &dyn Store, path: &Path) -> Result<Loaded<JumpCloud>, Er
         problems: Vec::new(),
         notices: Vec::new(),
     };
-    if is_dir && store.dir_exists(&path.join("systemusers")) {
+    let system_users = path.join("systemusers");
+    if is_dir && store.dir_exists(&system_users) {
         load_bundle(store, path, &mut out)?;
     } else {
+        if is_dir && store.file_exists(&system_users) {
+            return Err(wrong(
+                &system_users,
+                "a file, where a bundle has its systemusers/ folder of pages",
+            ));
+        }
+        if is_dir && store.file_exists(&path.join("manifest.json")) {
+            return Err(wrong(
+                path,
+                "a bundle (it has a manifest.json) without its systemusers/ folder",
+            ));
+        }
         let files = if is_dir {
             let found = store.list(path, &["json", "csv"])?;
             if found.is_empty() {
@@ -544,7 +557,8 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
     let users_dir = root.join("systemusers");
     let user_files = store.list(&users_dir, &["json"])?;
     if user_files.is_empty() {
-        out.problems.push("systemusers/: no page files".to_owned());
+        // No users is never a report (every Slack account would look unknown).
+        return Err(Error::NoUserPages { path: users_dir });
     }
     out.data.users = load_user_pages(store, &user_files, &users_dir, true, out)?;
 

@@ -132,6 +132,12 @@ pub enum Error {
         /// The file or directory.
         path: PathBuf,
     },
+    /// A bundle whose `systemusers/` folder holds no page: the users were never exported.
+    #[error("{}: no page files (an export writes at least one): the JumpCloud export holds no users", path.display())]
+    NoUserPages {
+        /// The `systemusers` folder.
+        path: PathBuf,
+    },
     /// Inputs that do not fit together (v1 and v2 pages mixed, pages and bare arrays mixed).
     #[error("{}: {problem}", path.display())]
     Inconsistent {

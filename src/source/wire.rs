@@ -232,6 +232,11 @@ impl Seen {
         self.0 |= mask;
         Ok(())
     }
+
+    /// Whether field `bit` was read.
+    pub(super) fn has(self, bit: u32) -> bool {
+        self.0 & (1 << bit) != 0
+    }
 }
 
 /// The key of serde's `duplicate field` error (from [`Seen`] or a derived `Deserialize`).

@@ -658,3 +658,45 @@ fn json_pages_that_are_not_json_are_named_as_such() {
         "but this is not a JSON page: it starts with `Unauthorized`",
     );
 }
+
+#[test]
+fn bundles_missing_their_users_are_named() {
+    let slack = good_slack();
+    // An empty systemusers/.
+    let r = audit(
+        &[("jc/systemusers/.keep", ""), ("s.json", &slack)],
+        "jc",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: jc/systemusers: no page files (an export writes at least one): the JumpCloud export holds no users",
+    );
+    // systemusers a file.
+    let r = audit(
+        &[
+            ("jc/manifest.json", r#"{"format":"scimdrift-jumpcloud"}"#),
+            ("jc/systemusers", "x"),
+            ("s.json", &slack),
+        ],
+        "jc",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: jc/systemusers: expected a JumpCloud export (bundle directory, v1 users page, array of users or CSV), but this is a file, where a bundle has its systemusers/ folder of pages",
+    );
+    // A v1 page with its count but not its records.
+    let r = audit(
+        &[("jc.json", r#"{"totalCount":5}"#), ("s.json", &slack)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "but this is a v1 page without `results` (it has only totalCount)",
+    );
+}

@@ -264,3 +264,62 @@ fn a_json_page_that_is_not_json_is_named_as_such() {
     let e = load_from(&snap, Path::new("u.txt")).err().unwrap();
     assert!(e.to_string().contains("no id column"), "{e}");
 }
+
+#[test]
+fn a_page_without_results_says_so() {
+    let e = users(r#"{"totalCount":5}"#).err().unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("but this is a v1 page without `results` (it has only totalCount)"),
+        "{e}"
+    );
+    let e = users(r#"{"count":5}"#).err().unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("but this is a JSON object without totalCount or results"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bundle_without_user_pages_is_named() {
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert("systemusers/.keep", Vec::new());
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "jc/systemusers: no page files (an export writes at least one): the JumpCloud export holds no users"
+    );
+    // `systemusers` a file.
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert("systemusers", b"x".to_vec());
+    snap.insert("manifest.json", b"{}".to_vec());
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert!(
+        e.to_string().starts_with("jc/systemusers: expected")
+            && e.to_string().ends_with(
+                "but this is a file, where a bundle has its systemusers/ folder of pages"
+            ),
+        "{e}"
+    );
+    // A manifest without systemusers/ at all.
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert("manifest.json", b"{}".to_vec());
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("a bundle (it has a manifest.json) without its systemusers/ folder"),
+        "{e}"
+    );
+    // Pages with no user in them name the folder.
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert(
+        "systemusers/skip-0.json",
+        br#"{"totalCount":0,"results":[]}"#.to_vec(),
+    );
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "jc/systemusers: the JumpCloud export holds no users"
+    );
+}

@@ -85,7 +85,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JcDoc<T> {
                     },
                     _ if slack => JcDoc::Foreign("a Slack SCIM listing"),
                     _ if has_user_keys => JcDoc::Foreign("a single user object, not a listing"),
-                    _ => JcDoc::Foreign("a JSON object without totalCount/results"),
+                    // `{"totalCount":5}`: the records themselves are missing.
+                    _ if seen.has(0) => {
+                        JcDoc::Foreign("a v1 page without `results` (it has only totalCount)")
+                    }
+                    _ => JcDoc::Foreign("a JSON object without totalCount or results"),
                 })
             }
         }
