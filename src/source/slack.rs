@@ -43,6 +43,7 @@ struct WireUser<'a> {
     guest: bool,
     // Markers of documents of another kind.
     members: bool,
+    display_name: bool,
     jc_id: bool,
     email: bool,
 }
@@ -92,6 +93,7 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
                         other => {
                             match other {
                                 b"members" => u.members = true,
+                                b"displayName" => u.display_name = true,
                                 b"_id" => u.jc_id = true,
                                 b"email" => u.email = true,
                                 _ => u.guest |= is_guest_urn(other),
@@ -243,8 +245,15 @@ impl<'de> Deserialize<'de> for SchemaFlags {
 }
 
 impl WireUser<'_> {
+    /// A SCIM Group resource: its schemas say so (v2 `…:core:2.0:Group`), or (v1, whose core
+    /// schema is shared with users) it has a group's `members` and `displayName` and none of a
+    /// user's `userName` and `emails`. A user record with a stray `members` key is still a user.
     fn is_group(&self) -> bool {
-        self.members || self.schemas.group
+        self.schemas.group
+            || (self.members
+                && self.display_name
+                && self.user_name.is_none()
+                && self.emails.is_none())
     }
 
     fn looks_like_jumpcloud(&self) -> bool {
@@ -425,6 +434,27 @@ fn convert(
     Ok((users, version))
 }
 
+/// Whether `wire` are SCIM Groups: every resource is one. Some of each is an error naming the
+/// first Group, so that neither kind is passed over unread.
+fn are_groups(path: &Path, wire: &[WireUser<'_>], label: &str) -> Result<bool, Error> {
+    let Some(first) = wire.iter().position(WireUser::is_group) else {
+        return Ok(false);
+    };
+    match wire.iter().position(|u| !u.is_group()) {
+        None => Ok(true),
+        Some(user) => Err(Error::Record {
+            path: path.to_path_buf(),
+            record: match wire[first].id.as_deref().map(str::trim) {
+                Some(id) if !id.is_empty() => format!("{label}[{first}] (id {id})"),
+                _ => format!("{label}[{first}]"),
+            },
+            problem: format!(
+                "a SCIM Group among User resources (such as {label}[{user}]): neither a /Users nor a /Groups listing"
+            ),
+        }),
+    }
+}
+
 fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
     if files::is_utf16(bytes) {
         return Err(wrong(path, files::UTF16));
@@ -441,7 +471,7 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
             if wire.iter().any(WireUser::looks_like_jumpcloud) {
                 return Err(wrong(path, "a JumpCloud users export"));
             }
-            if wire.iter().any(WireUser::is_group) {
+            if are_groups(path, &wire, "")? {
                 return Ok(Kind::Other("an array of SCIM Groups"));
             }
             let (users, version) = convert(path, wire, "")?;
@@ -462,7 +492,7 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
                     wrong(path, "a JSON object that is not a SCIM ListResponse")
                 });
             };
-            if resources.iter().any(WireUser::is_group) {
+            if are_groups(path, &resources, "Resources")? {
                 return Ok(Kind::Other("a SCIM /Groups listing"));
             }
             let list_schemas = doc.schemas.iter().flatten().flatten();

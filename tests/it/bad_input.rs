@@ -700,3 +700,28 @@ fn bundles_missing_their_users_are_named() {
         "but this is a v1 page without `results` (it has only totalCount)",
     );
 }
+
+#[test]
+fn a_user_with_a_members_key_is_not_a_groups_listing() {
+    let (jcs, sls) = people(46);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    let pages = slack_pages(&sls, 40, true);
+    // One user on the second page carries a `members` key.
+    let odd = pages[1]
+        .1
+        .replacen(r#""active":true,"#, r#""active":true,"members":[],"#, 1);
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("slack/p1.json", &pages[0].1),
+            ("slack/p2.json", &odd),
+            ("slack/p3.json", &pages[2].1),
+        ],
+        "jc.json",
+        &["slack"],
+        &["--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["complete"], true, "{r:?}");
+    assert!(r.stderr.contains("46 Slack account(s)"), "{r:?}");
+}

@@ -302,3 +302,35 @@ fn a_blank_id_is_not_printed() {
         .unwrap();
     assert_eq!(e.to_string(), "p.json: [0]: user has no id");
 }
+
+#[test]
+fn groups_are_told_by_their_schemas_not_by_a_stray_members_key() {
+    // A user record carrying `members` is still a user, and so is its page.
+    let odd = r#"{"id":"W2","userName":"w2","members":[],"emails":[{"value":"b@x.io"}]}"#;
+    let Ok(Kind::Page(p)) = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{odd}]}}"#,
+        user("W1")
+    )) else {
+        panic!("a page of users")
+    };
+    assert_eq!(p.users.len(), 2);
+    // v2 Groups by their schema (members or not); v1 Groups by members and displayName.
+    for groups in [
+        r#"{"totalResults":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"S1","displayName":"eng"}]}"#,
+        r#"[{"schemas":["urn:scim:schemas:core:1.0"],"id":"S1","displayName":"eng","members":[{"value":"W1"}]}]"#,
+    ] {
+        assert!(matches!(page(groups), Ok(Kind::Other(_))), "{groups}");
+    }
+    // A Group among users: neither listing, so an error rather than a page skipped.
+    let group = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"S1","displayName":"eng","members":[]}"#;
+    let e = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{group}]}}"#,
+        user("W1")
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "p.json: Resources[1] (id S1): a SCIM Group among User resources (such as Resources[0]): neither a /Users nor a /Groups listing"
+    );
+}
