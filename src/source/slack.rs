@@ -544,7 +544,40 @@ fn expand(store: &dyn Store, paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, 
             out.push((path.clone(), false));
         }
     }
+    if paths.len() > 1 {
+        given_once(store, &out)?;
+    }
     Ok(out)
+}
+
+/// Checks that no file is named twice (`--slack slack --slack slack/users-start-1.json`, or a
+/// directory given twice): read twice, its users would look like a listing that moved while it
+/// was paged. Paths are compared in canonical form. Only asked when several `--slack` paths are
+/// given: one directory lists each file once.
+fn given_once(store: &dyn Store, items: &[(PathBuf, bool)]) -> Result<(), Error> {
+    let mut seen: std::collections::HashMap<PathBuf, (&Path, bool)> =
+        std::collections::HashMap::with_capacity(items.len());
+    for (path, in_dir) in items {
+        let Some((first, first_in_dir)) = seen.insert(store.canonical(path), (path, *in_dir))
+        else {
+            continue;
+        };
+        let how = match (first_in_dir, *in_dir) {
+            (true, true) => ", through two directories",
+            (true, false) | (false, true) => ", once through its directory",
+            (false, false) => "",
+        };
+        let also = if first == path {
+            String::new()
+        } else {
+            format!(" (also as {})", first.display())
+        };
+        return Err(Error::Inconsistent {
+            path: path.clone(),
+            problem: format!("this file is given twice{how}{also}: its users would be read twice"),
+        });
+    }
+    Ok(())
 }
 
 /// Loads every `--slack` path from the file system as one listing and checks its paging.

@@ -725,3 +725,24 @@ fn a_user_with_a_members_key_is_not_a_groups_listing() {
     assert_eq!(r.json()["complete"], true, "{r:?}");
     assert!(r.stderr.contains("46 Slack account(s)"), "{r:?}");
 }
+
+#[test]
+fn a_file_given_twice_is_named() {
+    let (jcs, sls) = people(3);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    let pages = slack_pages(&sls, 100, true);
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("slack/users-start-000001.json", &pages[0].1),
+        ],
+        "jc.json",
+        &["slack", "slack/users-start-000001.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: slack/users-start-000001.json: this file is given twice, once through its directory: its users would be read twice",
+    );
+    assert!(!r.stderr.contains("while it was paged"), "{r:?}");
+}

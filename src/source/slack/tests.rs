@@ -334,3 +334,46 @@ fn groups_are_told_by_their_schemas_not_by_a_stray_members_key() {
         "p.json: Resources[1] (id S1): a SCIM Group among User resources (such as Resources[0]): neither a /Users nor a /Groups listing"
     );
 }
+
+#[test]
+fn a_file_given_twice_is_named() {
+    let mut snap = super::super::Snapshot::new("slack");
+    let body = format!(
+        r#"{{"totalResults":1,"startIndex":1,"Resources":[{}]}}"#,
+        user("W1")
+    );
+    snap.insert("p1.json", body.into_bytes());
+    let root = snap.root().to_path_buf();
+    let e = load_from(&snap, &[root.clone(), root.join("p1.json")])
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "slack/p1.json: this file is given twice, once through its directory: its users would be read twice"
+    );
+    let e = load_from(&snap, &[root.join("p1.json"), root.join("p1.json")])
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("given twice: its users"), "{e}");
+}
+
+#[test]
+fn paths_to_one_file_are_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        r#"{{"totalResults":1,"startIndex":1,"Resources":[{}]}}"#,
+        user("W1")
+    );
+    std::fs::create_dir(dir.path().join("s")).unwrap();
+    std::fs::write(dir.path().join("s/p1.json"), body).unwrap();
+    let other = dir.path().join("s/../s/./p1.json");
+    let e = load(&[dir.path().join("s"), other.clone()]).err().unwrap();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: this file is given twice, once through its directory (also as {})",
+            other.display(),
+            dir.path().join("s/p1.json").display()
+        )),
+        "{e}"
+    );
+}
