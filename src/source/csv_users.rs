@@ -73,13 +73,37 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<JcUser>, StatusFie
         .trim(csv::Trim::All)
         .from_reader(bytes);
     let headers = reader.headers().map_err(csv_err)?.clone();
-    let mut positions: HashMap<String, usize> = HashMap::new();
+    let mut positions: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
-        positions.entry(normalise(h)).or_insert(i);
+        positions.entry(normalise(h)).or_default().push(i);
     }
-    let find = |c: &Column| c.aliases.iter().find_map(|a| positions.get(*a).copied());
+    // The one column of a field; two (`suspended` twice, or `_id` and `id`) is an error: which
+    // one holds cannot be known.
+    let find = |c: &Column| -> Result<Option<usize>, Error> {
+        let mut found: Vec<usize> = c
+            .aliases
+            .iter()
+            .filter_map(|a| positions.get(*a))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            several => Err(Error::CsvDuplicateColumn {
+                path: path.to_path_buf(),
+                field: c.name,
+                columns: several
+                    .iter()
+                    .map(|&i| format!("`{}` (column {})", &headers[i], i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    };
     let required = |c: &'static Column| {
-        find(c).ok_or(Error::CsvColumn {
+        find(c)?.ok_or(Error::CsvColumn {
             path: path.to_path_buf(),
             column: c.name,
             aliases: c.shown,
@@ -87,7 +111,7 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<JcUser>, StatusFie
     };
     let id_col = required(&ID)?;
     let email_col = required(&EMAIL)?;
-    let opt: Vec<Option<usize>> = OPTIONAL.iter().map(find).collect();
+    let opt: Vec<Option<usize>> = OPTIONAL.iter().map(find).collect::<Result<_, _>>()?;
 
     let mut users = Vec::new();
     let mut status = StatusFields::default();
@@ -164,5 +188,31 @@ mod tests {
         assert_eq!(e.to_string(), "u.csv: line 2: user a1 has no email");
         let e = csv("_id,email\na1,a@x.io,extra\n").err().unwrap();
         assert_eq!(e.to_string(), "u.csv: invalid CSV");
+    }
+
+    #[test]
+    fn two_columns_for_one_field_are_an_error() {
+        let e = csv("_id,email,state,suspended,suspended\na1,a@x.io,ACTIVATED,false,true\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "u.csv: the CSV header has more than one suspended column (`suspended` (column 4), `suspended` (column 5)), so which one holds cannot be known"
+        );
+        let e = csv("_id,email,id\na1,a@x.io,a9\n").err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("more than one id column (`_id` (column 1), `id` (column 3))"),
+            "{e}"
+        );
+        let e = csv("id,Email Address,User Email\na1,a@x.io,b@x.io\n")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("more than one email column"), "{e}");
+        // Columns the loader does not read may repeat.
+        assert_eq!(
+            csv("_id,email,name,name\na1,a@x.io,x,y\n").unwrap().len(),
+            1
+        );
     }
 }

@@ -154,6 +154,234 @@ pub(super) fn is_utf16(bytes: &[u8]) -> bool {
 pub(super) const UTF16: &str =
     "a UTF-16 text file (save it as UTF-8, e.g. `Out-File -Encoding utf8`)";
 
+/// What a file that must hold a JSON page holds instead, for an error: an HTML error page, a
+/// proxy's `Unauthorized`, `null`.
+pub(super) fn not_json(bytes: &[u8]) -> String {
+    const SHOWN: usize = 32;
+    let head = strip_bom(bytes).trim_ascii_start();
+    let head = String::from_utf8_lossy(&head[..head.len().min(4 * SHOWN)]);
+    let line = head.lines().next().unwrap_or_default();
+    let mut shown: String = line
+        .chars()
+        .take(SHOWN)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() > SHOWN {
+        shown.push('…');
+    }
+    format!("not a JSON page: it starts with `{}`", shown.trim_end())
+}
+
+/// The byte `serde_json` had just read when it stopped at 1-based `line` and `column` (the bytes
+/// read on that line).
+pub(super) fn offset_of(bytes: &[u8], line: usize, column: usize) -> Option<usize> {
+    let start = match line {
+        0 => return None,
+        1 => 0,
+        _ => {
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .nth(line - 2)?
+                .0
+                + 1
+        }
+    };
+    Some((start + column).saturating_sub(1))
+}
+
+/// The record of a document that byte `at` falls in, named as the loaders name records:
+/// `Resources[5] (id W5)` (an element of an array under a top-level key), or `[5] (id a5)` (of a
+/// top-level array); the id is the record's `id`, `_id` or `Id` when it has one. `None` outside
+/// any record. For error messages only: it scans the document again.
+pub(super) fn record_at(bytes: &[u8], at: usize) -> Option<String> {
+    let mut scan = Scan { bytes, i: 0 };
+    scan.ws();
+    match scan.peek()? {
+        b'[' => scan.element_at("", at),
+        b'{' => {
+            scan.i += 1;
+            loop {
+                scan.ws();
+                if scan.peek()? != b'"' {
+                    return None;
+                }
+                let key_start = scan.i + 1;
+                scan.string()?;
+                let key = String::from_utf8_lossy(&bytes[key_start..scan.i - 1]);
+                scan.ws();
+                if scan.peek()? != b':' {
+                    return None;
+                }
+                scan.i += 1;
+                scan.ws();
+                if scan.i > at {
+                    return None;
+                }
+                if scan.peek()? == b'[' {
+                    if let Some(found) = scan.element_at(&key, at) {
+                        return Some(found);
+                    }
+                } else {
+                    scan.value()?;
+                }
+                scan.ws();
+                if scan.peek()? != b',' {
+                    return None;
+                }
+                scan.i += 1;
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A forward scan over JSON text that only finds where values start and end.
+struct Scan<'a> {
+    bytes: &'a [u8],
+    i: usize,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// Past a string, from its opening quote.
+    fn string(&mut self) -> Option<()> {
+        self.i += 1;
+        loop {
+            match self.peek()? {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// Past one value.
+    fn value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string(),
+            b'{' | b'[' => {
+                let mut depth = 0_usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return Some(());
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
+                    self.i += 1;
+                }
+                Some(())
+            }
+        }
+    }
+
+    /// The element of the array starting here that holds byte `at`, named `key[i] (id …)`; the
+    /// scan is past the array when it holds none.
+    fn element_at(&mut self, key: &str, at: usize) -> Option<String> {
+        self.i += 1;
+        let mut index = 0_usize;
+        loop {
+            self.ws();
+            if self.peek()? == b']' {
+                self.i += 1;
+                return None;
+            }
+            let start = self.i;
+            let whole = self.value().is_some();
+            if start <= at && (!whole || at < self.i) {
+                let id = whole
+                    .then(|| record_id(&self.bytes[start..self.i]))
+                    .flatten();
+                return Some(match id {
+                    Some(id) => format!("{key}[{index}] (id {id})"),
+                    None => format!("{key}[{index}]"),
+                });
+            }
+            if !whole {
+                return None;
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return None;
+                }
+                _ => return None,
+            }
+            index += 1;
+        }
+    }
+}
+
+/// A record's `id`, `_id` or `Id` (the first of each, in that order of preference), when it is
+/// a non-blank string or a number.
+fn record_id(record: &[u8]) -> Option<String> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    struct Ids;
+    impl<'de> Visitor<'de> for Ids {
+        type Value = [Option<String>; 3];
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a record")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut ids: [Option<String>; 3] = Default::default();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                let Some(slot) = ["id", "_id", "Id"].iter().position(|k| *k == key) else {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                };
+                let id = match map.next_value::<serde_json::Value>()? {
+                    serde_json::Value::String(s) if !s.trim().is_empty() => {
+                        Some(s.trim().to_owned())
+                    }
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                if ids[slot].is_none() {
+                    ids[slot] = id;
+                }
+            }
+            Ok(ids)
+        }
+    }
+    let ids = serde_json::Deserializer::from_slice(record)
+        .deserialize_map(Ids)
+        .ok()?;
+    ids.into_iter().flatten().next()
+}
+
 /// `bytes` without a leading UTF-8 BOM (`serde_json` rejects it).
 pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -303,5 +531,63 @@ mod tests {
     fn sniffing_skips_bom_and_whitespace() {
         assert_eq!(first_significant_byte(b"\xEF\xBB\xBF \n{"), Some(b'{'));
         assert_eq!(first_significant_byte(b"  "), None);
+    }
+
+    #[test]
+    fn what_a_json_page_holds_instead() {
+        assert_eq!(
+            not_json(b"\n <html><body>502 Bad Gateway</body></html>\n"),
+            "not a JSON page: it starts with `<html><body>502 Bad Gateway</bod…`"
+        );
+        assert_eq!(
+            not_json(b"Unauthorized\r\nmore"),
+            "not a JSON page: it starts with `Unauthorized`"
+        );
+        assert_eq!(not_json(b"null"), "not a JSON page: it starts with `null`");
+    }
+
+    /// `record_at` at the byte where `serde_json` stops on `needle` (its first byte).
+    fn record_of(json: &str, needle: &str) -> Option<String> {
+        let at = json.find(needle).expect("needle");
+        record_at(json.as_bytes(), at)
+    }
+
+    #[test]
+    fn records_are_found_by_offset() {
+        let page = r#"{"totalResults":3, "Resources" : [ {"id":"W1","x":[1,{"a":"]"}]},
+            {"active":"maybe","id":"W2"} , {"_id":7,"bad":1},{"id":"","Id":"a4","q":2}],"tail":1}"#;
+        assert_eq!(
+            record_of(page, "\"maybe\"").as_deref(),
+            Some("Resources[1] (id W2)")
+        );
+        assert_eq!(
+            record_of(page, "\"]\"").as_deref(),
+            Some("Resources[0] (id W1)")
+        );
+        assert_eq!(
+            record_of(page, "\"bad\"").as_deref(),
+            Some("Resources[2] (id 7)")
+        );
+        assert_eq!(
+            record_of(page, "\"q\"").as_deref(),
+            Some("Resources[3] (id a4)")
+        );
+        assert_eq!(record_of(page, "\"tail\""), None);
+        assert_eq!(record_of(page, "3,"), None);
+        // A bare array; the first of an id given twice; a record cut short.
+        let array = r#"[{"_id":"a1"},{"_id":"a2","_id":"a3","s":[1]}, {"_id":"a4","s":"#;
+        assert_eq!(record_of(array, "[1]").as_deref(), Some("[1] (id a2)"));
+        assert_eq!(record_of(array, "a4").as_deref(), Some("[2]"));
+        assert_eq!(record_at(b"42", 0), None);
+    }
+
+    #[test]
+    fn offsets_of_lines_and_columns() {
+        let text = b"ab\ncde\nf";
+        assert_eq!(offset_of(text, 1, 2), Some(1));
+        assert_eq!(offset_of(text, 2, 1), Some(3));
+        assert_eq!(offset_of(text, 3, 1), Some(7));
+        assert_eq!(offset_of(text, 4, 1), None);
+        assert_eq!(offset_of(text, 0, 0), None);
     }
 }

@@ -40,8 +40,8 @@ fn wrong(path: &Path, found: impl Into<String>) -> Error {
 }
 
 fn parse_json<'b, T: Deserialize<'b>>(path: &Path, bytes: &'b [u8]) -> Result<Records<T>, Error> {
-    let doc: JcDoc<T> =
-        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
+    let json = files::strip_bom(bytes);
+    let doc: JcDoc<T> = serde_json::from_slice(json).map_err(|e| Error::json(path, json, e))?;
     match doc {
         JcDoc::Array(items) => Ok(Records {
             total_count: None,
@@ -74,17 +74,30 @@ fn read_records<T: for<'de> Deserialize<'de>>(
     match files::first_significant_byte(&bytes) {
         Some(b'{' | b'[') => parse_json(path, &bytes),
         None => Err(wrong(path, "an empty file")),
-        Some(_) => Err(wrong(path, "not a JSON document")),
+        Some(_) => Err(wrong(path, files::not_json(&bytes))),
     }
 }
 
-/// Reads one users file: JSON (v1 page or array) or CSV, by content.
-fn read_users_file(path: &Path, bytes: &[u8]) -> Result<(Records<JcUser>, StatusFields), Error> {
+/// Whether `path` ends in `.json`.
+fn is_json_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Reads one users file: JSON (v1 page or array) or CSV, by content. `json`: the file must be
+/// JSON (it ends in `.json`, or is a page of a bundle's `systemusers/`), so content that is not
+/// (an HTML error page saved as a page) is named as such rather than read as a CSV header.
+fn read_users_file(
+    path: &Path,
+    bytes: &[u8],
+    json: bool,
+) -> Result<(Records<JcUser>, StatusFields), Error> {
     if files::is_utf16(bytes) {
         return Err(wrong(path, files::UTF16));
     }
     match files::first_significant_byte(bytes) {
         None => Err(wrong(path, "an empty file")),
+        Some(b) if json && !matches!(b, b'{' | b'[') => Err(wrong(path, files::not_json(bytes))),
         Some(b'{' | b'[') => {
             let records = parse_json::<WireUser<'_>>(path, bytes)?;
             if records
@@ -154,9 +167,22 @@ pub fn load_from(store: &dyn Store, path: &Path) -> Result<Loaded<JumpCloud>, Er
         problems: Vec::new(),
         notices: Vec::new(),
     };
-    if is_dir && store.dir_exists(&path.join("systemusers")) {
+    let system_users = path.join("systemusers");
+    if is_dir && store.dir_exists(&system_users) {
         load_bundle(store, path, &mut out)?;
     } else {
+        if is_dir && store.file_exists(&system_users) {
+            return Err(wrong(
+                &system_users,
+                "a file, where a bundle has its systemusers/ folder of pages",
+            ));
+        }
+        if is_dir && store.file_exists(&path.join("manifest.json")) {
+            return Err(wrong(
+                path,
+                "a bundle (it has a manifest.json) without its systemusers/ folder",
+            ));
+        }
         let files = if is_dir {
             let found = store.list(path, &["json", "csv"])?;
             if found.is_empty() {
@@ -169,21 +195,25 @@ pub fn load_from(store: &dyn Store, path: &Path) -> Result<Loaded<JumpCloud>, Er
         } else {
             vec![path.to_path_buf()]
         };
-        out.data.users = load_user_pages(store, &files, &mut out)?;
+        out.data.users = load_user_pages(store, &files, path, false, &mut out)?;
     }
     Ok(out)
 }
 
 /// Reads a set of user pages in parallel, checks it against `totalCount` and dedupes by id.
+/// `from`: the file, directory or `systemusers/` folder they came from (named when they hold no
+/// user); `bundle`: they are a bundle's pages, so JSON whatever their name.
 fn load_user_pages(
     store: &dyn Store,
     paths: &[PathBuf],
+    from: &Path,
+    bundle: bool,
     out: &mut Loaded<JumpCloud>,
 ) -> Result<Vec<JcUser>, Error> {
     let parsed = files::parallel_map(paths, |path| {
         let bytes = store.read(path)?;
         let sum = store.sha256(path, &bytes);
-        read_users_file(path, &bytes).map(|r| (r, sum))
+        read_users_file(path, &bytes, bundle || is_json_name(path)).map(|r| (r, sum))
     });
     let mut pages = Vec::with_capacity(paths.len());
     let mut status = StatusFields::default();
@@ -212,7 +242,7 @@ fn load_user_pages(
     if users.is_empty() {
         // Against an empty directory every Slack account would be unknown: never a report.
         return Err(Error::EmptyExport {
-            path: paths.first().cloned().unwrap_or_default(),
+            path: from.to_path_buf(),
         });
     }
     Ok(users)
@@ -518,16 +548,19 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
         let bytes = store.read(&manifest)?;
         out.digest
             .add_hashed(&manifest, store.sha256(&manifest, &bytes));
-        let m: WireManifest = serde_json::from_slice(files::strip_bom(&bytes))
-            .map_err(|e| Error::json(&manifest, e))?;
+        let json = files::strip_bom(&bytes);
+        let m: WireManifest =
+            serde_json::from_slice(json).map_err(|e| Error::json(&manifest, json, e))?;
         out.data.manifest_slack_app_ids = m.slack_app_ids;
     }
 
-    let user_files = store.list(&root.join("systemusers"), &["json"])?;
+    let users_dir = root.join("systemusers");
+    let user_files = store.list(&users_dir, &["json"])?;
     if user_files.is_empty() {
-        out.problems.push("systemusers/: no page files".to_owned());
+        // No users is never a report (every Slack account would look unknown).
+        return Err(Error::NoUserPages { path: users_dir });
     }
-    out.data.users = load_user_pages(store, &user_files, out)?;
+    out.data.users = load_user_pages(store, &user_files, &users_dir, true, out)?;
 
     let apps_dir = root.join("applications");
     if store.dir_exists(&apps_dir) {

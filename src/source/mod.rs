@@ -44,7 +44,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Not JSON, or JSON of the wrong types.
-    #[error("{}:{line}:{column}: {what}", path.display())]
+    #[error("{}:{line}:{column}: {}{what}", path.display(), At(.record))]
     Json {
         /// The file.
         path: PathBuf,
@@ -52,6 +52,8 @@ pub enum Error {
         line: usize,
         /// 1-based column.
         column: usize,
+        /// The record the error is in (`Resources[5] (id W5)`), when it is in one.
+        record: Option<String>,
         /// "malformed JSON" or "unexpected JSON value".
         what: &'static str,
         /// `serde_json`'s account.
@@ -78,6 +80,17 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A key given more than once where the loader reads it (the same key, or two spellings of
+    /// one field): which value holds cannot be known.
+    #[error("{}: {record}: `{key}` is given more than once, so which value holds cannot be known", path.display())]
+    DuplicateKey {
+        /// The file.
+        path: PathBuf,
+        /// Which record (`Resources[5] (id W5)`), or `top-level object`.
+        record: String,
+        /// The key.
+        key: String,
+    },
     /// A CSV file the reader rejects.
     #[error("{}: invalid CSV", path.display())]
     Csv {
@@ -97,6 +110,16 @@ pub enum Error {
         /// The header names accepted for it.
         aliases: &'static str,
     },
+    /// A CSV header with two columns for one field (`suspended` twice, or `_id` and `id`).
+    #[error("{}: the CSV header has more than one {field} column ({columns}), so which one holds cannot be known", path.display())]
+    CsvDuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The field.
+        field: &'static str,
+        /// The columns, as the header names them, with their positions.
+        columns: String,
+    },
     /// The Slack listing holds no account at all.
     #[error("{}: the Slack listing is empty (no users)", path.display())]
     EmptyListing {
@@ -107,6 +130,12 @@ pub enum Error {
     #[error("{}: the JumpCloud export holds no users", path.display())]
     EmptyExport {
         /// The file or directory.
+        path: PathBuf,
+    },
+    /// A bundle whose `systemusers/` folder holds no page: the users were never exported.
+    #[error("{}: no page files (an export writes at least one): the JumpCloud export holds no users", path.display())]
+    NoUserPages {
+        /// The `systemusers` folder.
         path: PathBuf,
     },
     /// Inputs that do not fit together (v1 and v2 pages mixed, pages and bare arrays mixed).
@@ -127,18 +156,49 @@ pub enum Error {
     },
 }
 
+/// `record: ` when there is a record.
+struct At<'a>(&'a Option<String>);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(record) => write!(f, "{record}: "),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Error {
-    fn json(path: &std::path::Path, source: serde_json::Error) -> Self {
-        let what = if source.is_data() {
-            "unexpected JSON value"
-        } else {
-            "malformed JSON"
-        };
+    /// The error for `serde_json`'s `source` while reading `bytes` (the document as parsed, BOM
+    /// stripped) from `path`. Off the hot path: a value of the wrong type is placed in its record
+    /// (raw API pages are one line, so line and column alone do not find it), and a key given
+    /// twice becomes [`Error::DuplicateKey`].
+    fn json(path: &std::path::Path, bytes: &[u8], source: serde_json::Error) -> Self {
+        if !source.is_data() {
+            return Self::Json {
+                path: path.to_path_buf(),
+                line: source.line(),
+                column: source.column(),
+                record: None,
+                what: "malformed JSON",
+                source,
+            };
+        }
+        let record = files::offset_of(bytes, source.line(), source.column())
+            .and_then(|at| files::record_at(bytes, at));
+        if let Some(key) = wire::duplicate_field(&source) {
+            return Self::DuplicateKey {
+                path: path.to_path_buf(),
+                record: record.unwrap_or_else(|| "top-level object".to_owned()),
+                key,
+            };
+        }
         Self::Json {
             path: path.to_path_buf(),
             line: source.line(),
             column: source.column(),
-            what,
+            record,
+            what: "unexpected JSON value",
             source,
         }
     }

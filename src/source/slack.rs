@@ -13,7 +13,9 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
-use super::wire::{Key, OptBool, OptCow, non_empty_cow, opt_bool, opt_count, opt_cow, timestamp};
+use super::wire::{
+    Key, OptBool, OptCow, Seen, non_empty_cow, opt_bool, opt_count, opt_cow, timestamp,
+};
 use super::{Error, Loaded};
 use crate::model::{Email, ScimVersion, SlackListing, SlackUser};
 use std::borrow::Cow;
@@ -41,6 +43,7 @@ struct WireUser<'a> {
     guest: bool,
     // Markers of documents of another kind.
     members: bool,
+    display_name: bool,
     jc_id: bool,
     email: bool,
 }
@@ -55,18 +58,42 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireUser<'de>, A::Error> {
                 let mut u = WireUser::default();
+                // A field given twice is an error (which value holds cannot be known).
+                let mut seen = Seen::default();
                 while let Some(Key(key)) = map.next_key()? {
                     match &*key {
-                        b"id" => u.id = map.next_value::<OptCow<'de>>()?.0,
-                        b"externalId" => u.external_id = map.next_value::<OptCow<'de>>()?.0,
-                        b"userName" => u.user_name = map.next_value::<OptCow<'de>>()?.0,
-                        b"active" => u.active = map.next_value::<OptBool>()?.0,
-                        b"emails" => u.emails = map.next_value()?,
-                        b"meta" => u.meta = map.next_value()?,
-                        b"schemas" => u.schemas = map.next_value()?,
+                        b"id" => {
+                            seen.first(0, "id")?;
+                            u.id = map.next_value::<OptCow<'de>>()?.0;
+                        }
+                        b"externalId" => {
+                            seen.first(1, "externalId")?;
+                            u.external_id = map.next_value::<OptCow<'de>>()?.0;
+                        }
+                        b"userName" => {
+                            seen.first(2, "userName")?;
+                            u.user_name = map.next_value::<OptCow<'de>>()?.0;
+                        }
+                        b"active" => {
+                            seen.first(3, "active")?;
+                            u.active = map.next_value::<OptBool>()?.0;
+                        }
+                        b"emails" => {
+                            seen.first(4, "emails")?;
+                            u.emails = map.next_value()?;
+                        }
+                        b"meta" => {
+                            seen.first(5, "meta")?;
+                            u.meta = map.next_value()?;
+                        }
+                        b"schemas" => {
+                            seen.first(6, "schemas")?;
+                            u.schemas = map.next_value()?;
+                        }
                         other => {
                             match other {
                                 b"members" => u.members = true,
+                                b"displayName" => u.display_name = true,
                                 b"_id" => u.jc_id = true,
                                 b"email" => u.email = true,
                                 _ => u.guest |= is_guest_urn(other),
@@ -218,8 +245,15 @@ impl<'de> Deserialize<'de> for SchemaFlags {
 }
 
 impl WireUser<'_> {
+    /// A SCIM Group resource: its schemas say so (v2 `…:core:2.0:Group`), or (v1, whose core
+    /// schema is shared with users) it has a group's `members` and `displayName` and none of a
+    /// user's `userName` and `emails`. A user record with a stray `members` key is still a user.
     fn is_group(&self) -> bool {
-        self.members || self.schemas.group
+        self.schemas.group
+            || (self.members
+                && self.display_name
+                && self.user_name.is_none()
+                && self.emails.is_none())
     }
 
     fn looks_like_jumpcloud(&self) -> bool {
@@ -303,14 +337,36 @@ impl<'de> Deserialize<'de> for Doc<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
                 let mut doc = ObjectDoc::default();
+                // Two pages run together (`…"totalResults":46,…,"totalResults":20,…`) must not
+                // read as the second one.
+                let mut seen = Seen::default();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
-                        "schemas" => doc.schemas = map.next_value()?,
-                        "Resources" | "resources" => doc.resources = map.next_value()?,
+                        "schemas" => {
+                            seen.first(0, "schemas")?;
+                            doc.schemas = map.next_value()?;
+                        }
+                        // One field under either spelling (one bit).
+                        "Resources" => {
+                            seen.first(1, "Resources")?;
+                            doc.resources = map.next_value()?;
+                        }
+                        "resources" => {
+                            seen.first(1, "resources")?;
+                            doc.resources = map.next_value()?;
+                        }
                         "totalResults" => {
+                            seen.first(2, "totalResults")?;
                             doc.total_results = map.next_value::<Count>()?.0;
                         }
-                        "startIndex" => doc.start_index = map.next_value::<Count>()?.0,
+                        "startIndex" => {
+                            seen.first(3, "startIndex")?;
+                            doc.start_index = map.next_value::<Count>()?.0;
+                        }
+                        "itemsPerPage" => {
+                            seen.first(4, "itemsPerPage")?;
+                            map.next_value::<IgnoredAny>()?;
+                        }
                         k => {
                             match k {
                                 "totalCount" | "results" => doc.jumpcloud_keys = true,
@@ -371,11 +427,32 @@ fn convert(
     for (i, w) in wire.into_iter().enumerate() {
         let id = w.id.clone();
         users.push(w.into_user(path, || match &id {
-            Some(id) => format!("{label}[{i}] (id {id})"),
-            None => format!("{label}[{i}]"),
+            Some(id) if !id.trim().is_empty() => format!("{label}[{i}] (id {})", id.trim()),
+            _ => format!("{label}[{i}]"),
         })?);
     }
     Ok((users, version))
+}
+
+/// Whether `wire` are SCIM Groups: every resource is one. Some of each is an error naming the
+/// first Group, so that neither kind is passed over unread.
+fn are_groups(path: &Path, wire: &[WireUser<'_>], label: &str) -> Result<bool, Error> {
+    let Some(first) = wire.iter().position(WireUser::is_group) else {
+        return Ok(false);
+    };
+    match wire.iter().position(|u| !u.is_group()) {
+        None => Ok(true),
+        Some(user) => Err(Error::Record {
+            path: path.to_path_buf(),
+            record: match wire[first].id.as_deref().map(str::trim) {
+                Some(id) if !id.is_empty() => format!("{label}[{first}] (id {id})"),
+                _ => format!("{label}[{first}]"),
+            },
+            problem: format!(
+                "a SCIM Group among User resources (such as {label}[{user}]): neither a /Users nor a /Groups listing"
+            ),
+        }),
+    }
 }
 
 fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
@@ -385,16 +462,16 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
     match files::first_significant_byte(bytes) {
         Some(b'{' | b'[') => {}
         None => return Err(wrong(path, "an empty file")),
-        Some(_) => return Err(wrong(path, "not a JSON document")),
+        Some(_) => return Err(wrong(path, files::not_json(bytes))),
     }
-    let doc: Doc<'_> =
-        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(path, e))?;
+    let json = files::strip_bom(bytes);
+    let doc: Doc<'_> = serde_json::from_slice(json).map_err(|e| Error::json(path, json, e))?;
     match doc {
         Doc::Array(wire) => {
             if wire.iter().any(WireUser::looks_like_jumpcloud) {
                 return Err(wrong(path, "a JumpCloud users export"));
             }
-            if wire.iter().any(WireUser::is_group) {
+            if are_groups(path, &wire, "")? {
                 return Ok(Kind::Other("an array of SCIM Groups"));
             }
             let (users, version) = convert(path, wire, "")?;
@@ -415,7 +492,7 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
                     wrong(path, "a JSON object that is not a SCIM ListResponse")
                 });
             };
-            if resources.iter().any(WireUser::is_group) {
+            if are_groups(path, &resources, "Resources")? {
                 return Ok(Kind::Other("a SCIM /Groups listing"));
             }
             let list_schemas = doc.schemas.iter().flatten().flatten();
@@ -442,8 +519,9 @@ fn classify(path: &Path, bytes: &[u8]) -> Result<Kind, Error> {
 /// Parses one SCIM User resource (the body of `GET /Users/{id}` or of a PATCH answer), with the
 /// same rules as the listing loader; `label` names it in errors.
 pub fn parse_user(label: &Path, bytes: &[u8]) -> Result<SlackUser, Error> {
+    let json = files::strip_bom(bytes);
     let wire: WireUser<'_> =
-        serde_json::from_slice(files::strip_bom(bytes)).map_err(|e| Error::json(label, e))?;
+        serde_json::from_slice(json).map_err(|e| Error::json(label, json, e))?;
     wire.into_user(label, || "user".to_owned())
 }
 
@@ -466,7 +544,40 @@ fn expand(store: &dyn Store, paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, 
             out.push((path.clone(), false));
         }
     }
+    if paths.len() > 1 {
+        given_once(store, &out)?;
+    }
     Ok(out)
+}
+
+/// Checks that no file is named twice (`--slack slack --slack slack/users-start-1.json`, or a
+/// directory given twice): read twice, its users would look like a listing that moved while it
+/// was paged. Paths are compared in canonical form. Only asked when several `--slack` paths are
+/// given: one directory lists each file once.
+fn given_once(store: &dyn Store, items: &[(PathBuf, bool)]) -> Result<(), Error> {
+    let mut seen: std::collections::HashMap<PathBuf, (&Path, bool)> =
+        std::collections::HashMap::with_capacity(items.len());
+    for (path, in_dir) in items {
+        let Some((first, first_in_dir)) = seen.insert(store.canonical(path), (path, *in_dir))
+        else {
+            continue;
+        };
+        let how = match (first_in_dir, *in_dir) {
+            (true, true) => ", through two directories",
+            (true, false) | (false, true) => ", once through its directory",
+            (false, false) => "",
+        };
+        let also = if first == path {
+            String::new()
+        } else {
+            format!(" (also as {})", first.display())
+        };
+        return Err(Error::Inconsistent {
+            path: path.clone(),
+            problem: format!("this file is given twice{how}{also}: its users would be read twice"),
+        });
+    }
+    Ok(())
 }
 
 /// Loads every `--slack` path from the file system as one listing and checks its paging.

@@ -27,6 +27,13 @@ pub trait Store: Sync {
         super::files::hash(bytes)
     }
 
+    /// `path` in a form that is the same for every path naming the same file (symbolic links,
+    /// `.` and `..` resolved), to catch a file given twice; `path` itself when it cannot be
+    /// resolved.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
+
     /// Whether `path` is an existing directory.
     fn dir_exists(&self, path: &Path) -> bool {
         self.is_dir(path).unwrap_or(false)
@@ -78,6 +85,10 @@ impl Store for Fs {
             .collect();
         sort_natural(&mut out);
         Ok(out)
+    }
+
+    fn canonical(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
     }
 
     fn subdirs(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {

@@ -214,6 +214,38 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The fields of a record (or a page's envelope) read so far, one bit each, so that a key given
+/// twice is an error rather than a silent last-one-wins: one test per key and no allocation (the
+/// user visitors read a million records).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Seen(u32);
+
+impl Seen {
+    /// Marks field `bit` as read; serde's `duplicate field` error naming `key` when it was read
+    /// before (`Error::json` turns that into [`Error::DuplicateKey`](super::Error::DuplicateKey)).
+    #[inline]
+    pub(super) fn first<E: de::Error>(&mut self, bit: u32, key: &'static str) -> Result<(), E> {
+        let mask = 1 << bit;
+        if self.0 & mask != 0 {
+            return Err(E::duplicate_field(key));
+        }
+        self.0 |= mask;
+        Ok(())
+    }
+
+    /// Whether field `bit` was read.
+    pub(super) fn has(self, bit: u32) -> bool {
+        self.0 & (1 << bit) != 0
+    }
+}
+
+/// The key of serde's `duplicate field` error (from [`Seen`] or a derived `Deserialize`).
+pub(super) fn duplicate_field(e: &serde_json::Error) -> Option<String> {
+    let text = e.to_string();
+    let rest = text.strip_prefix("duplicate field `")?;
+    rest.split_once('`').map(|(key, _)| key.to_owned())
+}
+
 /// `opt_cow` as a type, for `next_value`.
 pub(super) struct OptCow<'a>(pub(super) Option<Cow<'a, str>>);
 

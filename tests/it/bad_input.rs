@@ -61,7 +61,7 @@ fn malformed_json_names_file_line_and_column() {
         &["s.json"],
         &[],
     );
-    assert_fails(&r, "jc.json:1:54: unexpected JSON value");
+    assert_fails(&r, "jc.json:1:54: [0] (id a1): unexpected JSON value");
 }
 
 #[test]
@@ -498,4 +498,251 @@ fn jumpcloud_users_that_cannot_be_judged() {
         "password-expired",
         "{r:?}"
     );
+}
+
+/// `n` people, each in JumpCloud (`a1`…) and in Slack (`W1`…, linked by `externalId`).
+fn people(n: usize) -> (Vec<crate::org::Jc>, Vec<crate::org::Sl>) {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    (1..=n)
+        .map(|i| {
+            let email = leak(format!("u{i}@x.io"));
+            let jc_id = leak(format!("a{i}"));
+            (
+                jc(jc_id, email),
+                sl(leak(format!("W{i}")), email, true, jc_id),
+            )
+        })
+        .unzip()
+}
+
+#[test]
+fn keys_given_twice_are_errors_not_a_silent_choice() {
+    let (jcs, sls) = people(46);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    // Two pages run together: read as the second (20 of 20) it would pass as complete.
+    let all = slack_pages(&sls, 100, true).remove(0).1;
+    let first20 = slack_pages(&sls[..20], 100, true).remove(0).1;
+    let joined = format!(
+        "{},{}",
+        all.strip_suffix('}').unwrap(),
+        first20.strip_prefix('{').unwrap()
+    );
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &joined)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: s.json: top-level object: `Resources` is given more than once, so which value holds cannot be known",
+    );
+    // In a user record: the record is named.
+    let twice = all.replacen(r#""active":true,"#, r#""active":true,"active":false,"#, 1);
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &twice)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: s.json: Resources[0] (id W1): `active` is given more than once",
+    );
+    let slack = good_slack();
+    let r = audit(
+        &[
+            (
+                "jc.json",
+                r#"[{"_id":"a1","email":"a@x.io","suspended":true,"suspended":false}]"#,
+            ),
+            ("s.json", &slack),
+        ],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: jc.json: [0] (id a1): `suspended` is given more than once",
+    );
+}
+
+#[test]
+fn records_are_named_in_type_errors_and_blank_ids_are_not_printed() {
+    let (jcs, sls) = people(46);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    // Raw API pages are one line: the column alone does not find the record.
+    let page = slack_pages(&sls, 100, true).remove(0).1;
+    let bad = page.replacen(r#""active":true,"#, r#""active":[],"#, 6);
+    let bad = bad.replacen(r#""active":[],"#, r#""active":true,"#, 5);
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &bad)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, ": Resources[5] (id W6): unexpected JSON value");
+    assert!(r.stderr.starts_with("error: s.json:1:"), "{r:?}");
+    let blank = page.replacen(r#""id":"W6""#, r#""id":"""#, 1);
+    let r = audit(
+        &[("jc.json", &jc), ("s.json", &blank)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(&r, "error: s.json: Resources[5]: user has no id");
+}
+
+#[test]
+fn csv_headers_with_two_columns_for_one_field_are_errors() {
+    let slack = good_slack();
+    // One field named twice, or under two aliases: the first column won.
+    for (csv, columns) in [
+        (
+            "_id,email,state,suspended,suspended\na1,a@x.io,ACTIVATED,false,true\n",
+            "more than one suspended column (`suspended` (column 4), `suspended` (column 5))",
+        ),
+        (
+            "_id,email,id\na1,a@x.io,a9\n",
+            "more than one id column (`_id` (column 1), `id` (column 3))",
+        ),
+    ] {
+        let r = audit(
+            &[("u.csv", csv), ("s.json", &slack)],
+            "u.csv",
+            &["s.json"],
+            &[],
+        );
+        assert_fails(&r, &format!("error: u.csv: the CSV header has {columns}"));
+    }
+}
+
+#[test]
+fn json_pages_that_are_not_json_are_named_as_such() {
+    let slack = good_slack();
+    for (body, shown) in [
+        (
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n</html>",
+            "`<html>`",
+        ),
+        ("Unauthorized", "`Unauthorized`"),
+        ("null", "`null`"),
+        ("42", "`42`"),
+    ] {
+        let r = audit(
+            &[
+                ("jc/systemusers/skip-000000.json", &good_jc()),
+                ("jc/systemusers/skip-000020.json", body),
+                ("s.json", &slack),
+            ],
+            "jc",
+            &["s.json"],
+            &[],
+        );
+        assert_fails(
+            &r,
+            &format!(
+                "error: jc/systemusers/skip-000020.json: expected a JumpCloud export (bundle directory, v1 users page, array of users or CSV), but this is not a JSON page: it starts with {shown}"
+            ),
+        );
+    }
+    let r = audit(
+        &[("jc.json", &good_jc()), ("s.json", "Unauthorized")],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "but this is not a JSON page: it starts with `Unauthorized`",
+    );
+}
+
+#[test]
+fn bundles_missing_their_users_are_named() {
+    let slack = good_slack();
+    // An empty systemusers/.
+    let r = audit(
+        &[("jc/systemusers/.keep", ""), ("s.json", &slack)],
+        "jc",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: jc/systemusers: no page files (an export writes at least one): the JumpCloud export holds no users",
+    );
+    // systemusers a file.
+    let r = audit(
+        &[
+            ("jc/manifest.json", r#"{"format":"scimdrift-jumpcloud"}"#),
+            ("jc/systemusers", "x"),
+            ("s.json", &slack),
+        ],
+        "jc",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: jc/systemusers: expected a JumpCloud export (bundle directory, v1 users page, array of users or CSV), but this is a file, where a bundle has its systemusers/ folder of pages",
+    );
+    // A v1 page with its count but not its records.
+    let r = audit(
+        &[("jc.json", r#"{"totalCount":5}"#), ("s.json", &slack)],
+        "jc.json",
+        &["s.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "but this is a v1 page without `results` (it has only totalCount)",
+    );
+}
+
+#[test]
+fn a_user_with_a_members_key_is_not_a_groups_listing() {
+    let (jcs, sls) = people(46);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    let pages = slack_pages(&sls, 40, true);
+    // One user on the second page carries a `members` key.
+    let odd = pages[1]
+        .1
+        .replacen(r#""active":true,"#, r#""active":true,"members":[],"#, 1);
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("slack/p1.json", &pages[0].1),
+            ("slack/p2.json", &odd),
+            ("slack/p3.json", &pages[2].1),
+        ],
+        "jc.json",
+        &["slack"],
+        &["--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["complete"], true, "{r:?}");
+    assert!(r.stderr.contains("46 Slack account(s)"), "{r:?}");
+}
+
+#[test]
+fn a_file_given_twice_is_named() {
+    let (jcs, sls) = people(3);
+    let jc = jc_v1_pages(&jcs, 100).remove(0).1;
+    let pages = slack_pages(&sls, 100, true);
+    let r = audit(
+        &[
+            ("jc.json", &jc),
+            ("slack/users-start-000001.json", &pages[0].1),
+        ],
+        "jc.json",
+        &["slack", "slack/users-start-000001.json"],
+        &[],
+    );
+    assert_fails(
+        &r,
+        "error: slack/users-start-000001.json: this file is given twice, once through its directory: its users would be read twice",
+    );
+    assert!(!r.stderr.contains("while it was paged"), "{r:?}");
 }

@@ -4,7 +4,7 @@ use super::*;
 use crate::model::JcState;
 
 fn users(json: &str) -> Result<Records<JcUser>, Error> {
-    read_users_file(Path::new("u.json"), json.as_bytes()).map(|(records, _)| records)
+    read_users_file(Path::new("u.json"), json.as_bytes(), true).map(|(records, _)| records)
 }
 
 #[test]
@@ -142,4 +142,184 @@ fn graph_records_in_every_spelling() {
     assert_eq!(got[1], (Some("g2".into()), Some(Target::UserGroup)));
     assert_eq!(got[2], (Some("u3".into()), Some(Target::User)));
     assert_eq!(got[3], (Some("u4".into()), None));
+}
+
+#[test]
+fn a_key_given_twice_is_an_error_naming_the_record() {
+    let e = users(r#"[{"_id":"a1","email":"a@x.io","suspended":true,"suspended":false}]"#)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "u.json: [0] (id a1): `suspended` is given more than once, so which value holds cannot be known"
+    );
+    // Two spellings of one field.
+    let e = users(r#"{"totalCount":1,"results":[{"_id":"a1","email":"a@x.io","PasswordExpired":true,"passwordExpired":false}]}"#)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string().starts_with(
+            "u.json: results[0] (id a1): `PasswordExpired/passwordExpired` is given more than once"
+        ),
+        "{e}"
+    );
+    for key in [
+        "_id",
+        "email",
+        "state",
+        "password_expired",
+        "account_locked",
+        "type",
+    ] {
+        let value = match key {
+            "password_expired" | "account_locked" => "false",
+            "state" => r#""ACTIVATED""#,
+            "type" => r#""user""#,
+            _ => r#""a2@x.io""#,
+        };
+        let json = format!(r#"[{{"_id":"a2","email":"a@x.io","{key}":{value},"{key}":{value}}}]"#);
+        let json = json.replacen(r#""_id":"a2","#, "", usize::from(key == "_id"));
+        let e = users(&json).err().unwrap().to_string();
+        assert!(
+            e.contains(&format!("`{key}` is given more than once")),
+            "{e}"
+        );
+    }
+    // Two pages run together.
+    let e = users(
+        r#"{"totalCount":2,"results":[{"_id":"a1","email":"a@x.io"}],"totalCount":1,"results":[]}"#,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "u.json: top-level object: `totalCount` is given more than once, so which value holds cannot be known"
+    );
+    // Derived records (groups) too.
+    let groups = br#"[{"id":"g1","name":"a"},{"id":"g2","name":"b","name":"c"}]"#;
+    let e = parse_json::<WireGroup>(Path::new("g.json"), groups)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "g.json: [1] (id g2): `name` is given more than once, so which value holds cannot be known"
+    );
+    // The aliases `_id` and `id` are fields of their own; keys the loader ignores may repeat.
+    let r = users(r#"[{"_id":"a1","id":"a1","email":"a@x.io","name":"x","name":"y"}]"#).unwrap();
+    assert_eq!(r.items[0].id, "a1");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_record() {
+    let e = users(r#"{"totalCount":2,"results":[{"_id":"a1","email":"a@x.io"},{"suspended":[1],"_id":"a2"}]}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("u.json:1:") && e.ends_with(": results[1] (id a2): unexpected JSON value"),
+        "{e}"
+    );
+}
+
+/// A bundle snapshot with a good first page and `files` beside it.
+fn bundle_with(files: &[(&str, &[u8])]) -> super::super::Snapshot {
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert(
+        "systemusers/skip-0000000.json",
+        br#"{"totalCount":1,"results":[{"_id":"a","email":"a@x.io"}]}"#.to_vec(),
+    );
+    for (path, bytes) in files {
+        snap.insert(path, bytes.to_vec());
+    }
+    snap
+}
+
+#[test]
+fn a_json_page_that_is_not_json_is_named_as_such() {
+    for (body, shown) in [
+        (
+            &b"<html><body><h1>502 Bad Gateway</h1></body></html>"[..],
+            "<html><body><h1>502 Bad Gateway<…",
+        ),
+        (b"Unauthorized", "Unauthorized"),
+        (b"null", "null"),
+        (b"42", "42"),
+    ] {
+        let snap = bundle_with(&[("systemusers/skip-0000020.json", body)]);
+        let e = load_from(&snap, Path::new("jc")).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "jc/systemusers/skip-0000020.json: expected {EXPECTED}, but this is not a JSON page: it starts with `{shown}`"
+            )
+        );
+    }
+    // A file named .json is judged as JSON; other names are still told by content.
+    let e = load_from(&snap_of("Unauthorized"), Path::new("u.json"))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("not a JSON page"), "{e}");
+    let mut snap = super::super::Snapshot::new("");
+    snap.insert("u.txt", b"Unauthorized".to_vec());
+    let e = load_from(&snap, Path::new("u.txt")).err().unwrap();
+    assert!(e.to_string().contains("no id column"), "{e}");
+}
+
+#[test]
+fn a_page_without_results_says_so() {
+    let e = users(r#"{"totalCount":5}"#).err().unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("but this is a v1 page without `results` (it has only totalCount)"),
+        "{e}"
+    );
+    let e = users(r#"{"count":5}"#).err().unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("but this is a JSON object without totalCount or results"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bundle_without_user_pages_is_named() {
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert("systemusers/.keep", Vec::new());
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "jc/systemusers: no page files (an export writes at least one): the JumpCloud export holds no users"
+    );
+    // `systemusers` a file.
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert("systemusers", b"x".to_vec());
+    snap.insert("manifest.json", b"{}".to_vec());
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert!(
+        e.to_string().starts_with("jc/systemusers: expected")
+            && e.to_string().ends_with(
+                "but this is a file, where a bundle has its systemusers/ folder of pages"
+            ),
+        "{e}"
+    );
+    // A manifest without systemusers/ at all.
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert("manifest.json", b"{}".to_vec());
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("a bundle (it has a manifest.json) without its systemusers/ folder"),
+        "{e}"
+    );
+    // Pages with no user in them name the folder.
+    let mut snap = super::super::Snapshot::new("jc");
+    snap.insert(
+        "systemusers/skip-0.json",
+        br#"{"totalCount":0,"results":[]}"#.to_vec(),
+    );
+    let e = load_from(&snap, Path::new("jc")).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "jc/systemusers: the JumpCloud export holds no users"
+    );
 }

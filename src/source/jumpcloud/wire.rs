@@ -12,7 +12,9 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::model::{Email, JcState, JcUser};
 use crate::source::Error;
-use crate::source::wire::{Key, OptBool, OptCow, first_of, non_empty_cow, opt_count, opt_string};
+use crate::source::wire::{
+    Key, OptBool, OptCow, Seen, first_of, non_empty_cow, opt_count, opt_string,
+};
 
 /// The first present, non-blank value of several alias fields.
 fn first_cow<const N: usize>(candidates: [Option<Cow<'_, str>>; N]) -> Option<Cow<'_, str>> {
@@ -53,12 +55,18 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JcDoc<T> {
                 let mut results = None;
                 let mut slack = false;
                 let mut has_user_keys = false;
+                // Two pages run together must not read as the second one.
+                let mut seen = Seen::default();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
                         "totalCount" => {
+                            seen.first(0, "totalCount")?;
                             total_count = map.next_value::<CountField>()?.0;
                         }
-                        "results" => results = Some(map.next_value::<Vec<T>>()?),
+                        "results" => {
+                            seen.first(1, "results")?;
+                            results = Some(map.next_value::<Vec<T>>()?);
+                        }
                         k => {
                             slack |= matches!(k, "Resources" | "totalResults" | "schemas");
                             has_user_keys |= matches!(k, "email" | "username" | "_id");
@@ -77,7 +85,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JcDoc<T> {
                     },
                     _ if slack => JcDoc::Foreign("a Slack SCIM listing"),
                     _ if has_user_keys => JcDoc::Foreign("a single user object, not a listing"),
-                    _ => JcDoc::Foreign("a JSON object without totalCount/results"),
+                    // `{"totalCount":5}`: the records themselves are missing.
+                    _ if seen.has(0) => {
+                        JcDoc::Foreign("a v1 page without `results` (it has only totalCount)")
+                    }
+                    _ => JcDoc::Foreign("a JSON object without totalCount or results"),
                 })
             }
         }
@@ -130,29 +142,42 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireUser<'de>, A::Error> {
                 let mut u = WireUser::default();
+                // A field given twice is an error (which value holds cannot be known); the
+                // aliases `_id`/`id`/`Id` are fields of their own, read in that order.
+                let mut seen = Seen::default();
                 while let Some(Key(key)) = map.next_key()? {
                     let text = match &*key {
-                        b"_id" => &mut u.underscore_id,
-                        b"id" => &mut u.id,
-                        b"Id" => &mut u.pascal_id,
-                        b"email" => &mut u.email,
-                        b"Email" => &mut u.pascal_email,
-                        b"alternateEmail" => &mut u.alternate_email,
-                        b"AlternateEmail" => &mut u.pascal_alternate_email,
-                        b"state" => &mut u.state,
-                        b"State" => &mut u.pascal_state,
+                        b"_id" => (0, "_id", &mut u.underscore_id),
+                        b"id" => (1, "id", &mut u.id),
+                        b"Id" => (2, "Id", &mut u.pascal_id),
+                        b"email" => (3, "email", &mut u.email),
+                        b"Email" => (4, "Email", &mut u.pascal_email),
+                        b"alternateEmail" => (5, "alternateEmail", &mut u.alternate_email),
+                        b"AlternateEmail" => (6, "AlternateEmail", &mut u.pascal_alternate_email),
+                        b"state" => (7, "state", &mut u.state),
+                        b"State" => (8, "State", &mut u.pascal_state),
                         other => {
                             let flag = match other {
-                                b"suspended" => &mut u.suspended,
-                                b"Suspended" => &mut u.pascal_suspended,
-                                b"password_expired" => &mut u.password_expired,
-                                // JumpCloud's own Slack attribute mapping spells it so.
-                                b"PasswordExpired" | b"passwordExpired" => {
-                                    &mut u.pascal_password_expired
+                                b"suspended" => (9, "suspended", &mut u.suspended),
+                                b"Suspended" => (10, "Suspended", &mut u.pascal_suspended),
+                                b"password_expired" => {
+                                    (11, "password_expired", &mut u.password_expired)
                                 }
-                                b"account_locked" => &mut u.account_locked,
-                                b"AccountLocked" | b"accountLocked" => &mut u.pascal_account_locked,
+                                // JumpCloud's own Slack attribute mapping spells it so; either
+                                // spelling fills one field.
+                                b"PasswordExpired" | b"passwordExpired" => (
+                                    12,
+                                    "PasswordExpired/passwordExpired",
+                                    &mut u.pascal_password_expired,
+                                ),
+                                b"account_locked" => (13, "account_locked", &mut u.account_locked),
+                                b"AccountLocked" | b"accountLocked" => (
+                                    14,
+                                    "AccountLocked/accountLocked",
+                                    &mut u.pascal_account_locked,
+                                ),
                                 b"type" => {
+                                    seen.first(15, "type")?;
                                     let kind = map.next_value::<OptCow<'de>>()?.0;
                                     u.group = kind.is_some_and(|k| k == "user_group");
                                     continue;
@@ -167,11 +192,13 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
                                     continue;
                                 }
                             };
-                            *flag = map.next_value::<OptBool>()?.0;
+                            seen.first(flag.0, flag.1)?;
+                            *flag.2 = map.next_value::<OptBool>()?.0;
                             continue;
                         }
                     };
-                    *text = map.next_value::<OptCow<'de>>()?.0;
+                    seen.first(text.0, text.1)?;
+                    *text.2 = map.next_value::<OptCow<'de>>()?.0;
                 }
                 Ok(u)
             }

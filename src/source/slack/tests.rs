@@ -84,7 +84,11 @@ fn wrong_kinds_are_named() {
     let e = page(r#"[{"_id":"a","email":"a@x.io"}]"#).err().unwrap();
     assert!(e.to_string().contains("JumpCloud users export"), "{e}");
     let e = page("id,email\n").err().unwrap();
-    assert!(e.to_string().contains("not a JSON document"), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("but this is not a JSON page: it starts with `id,email`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -173,4 +177,203 @@ fn guests_are_recognised_by_their_extension_or_schema() {
     };
     let guests: Vec<bool> = p.users.iter().map(|u| u.guest).collect();
     assert_eq!(guests, [true, true, false]);
+}
+
+/// A user resource with id `id`.
+fn user(id: &str) -> String {
+    format!(r#"{{"id":"{id}","userName":"{id}","emails":[{{"value":"{id}@x.io"}}]}}"#)
+}
+
+#[test]
+fn a_key_given_twice_is_an_error_naming_the_record() {
+    let two = format!("{},{}", user("W1"), user("W2"));
+    // Two pages run together must not read as the second one.
+    let joined = format!(
+        r#"{{"totalResults":2,"Resources":[{two}],"totalResults":1,"Resources":[{}]}}"#,
+        user("W1")
+    );
+    assert_eq!(
+        page(&joined).err().unwrap().to_string(),
+        "p.json: top-level object: `totalResults` is given more than once, so which value holds cannot be known"
+    );
+    for (json, key) in [
+        (
+            format!(r#"{{"Resources":[{two}],"resources":[]}}"#),
+            "resources",
+        ),
+        (
+            format!(r#"{{"startIndex":1,"Resources":[{two}],"startIndex":3}}"#),
+            "startIndex",
+        ),
+        (
+            format!(r#"{{"itemsPerPage":2,"itemsPerPage":1,"Resources":[{two}]}}"#),
+            "itemsPerPage",
+        ),
+        (
+            format!(r#"{{"schemas":[],"Resources":[{two}],"schemas":[]}}"#),
+            "schemas",
+        ),
+    ] {
+        let e = page(&json).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "p.json: top-level object: `{key}` is given more than once"
+            )),
+            "{e}"
+        );
+    }
+    // In a record: the record is named, with its id.
+    let twice = r#"{"id":"W2","active":true,"emails":[{"value":"b@x.io"}],"active":false}"#;
+    let e = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{twice}]}}"#,
+        user("W1")
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "p.json: Resources[1] (id W2): `active` is given more than once, so which value holds cannot be known"
+    );
+    for key in ["id", "externalId", "userName", "emails", "meta", "schemas"] {
+        let value = match key {
+            "emails" => r#"[{"value":"c@x.io"}]"#,
+            "meta" => "{}",
+            "schemas" => "[]",
+            _ => r#""x""#,
+        };
+        let json = format!(
+            r#"[{{"id":"W3","{key}":{value},"emails":[{{"value":"c@x.io"}}],"{key}":{value}}}]"#
+        );
+        let e = page(&json).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "p.json: [0] (id W3): `{key}` is given more than once"
+            )),
+            "{e}"
+        );
+    }
+    // Derived types too (an email entry).
+    let e = page(r#"[{"id":"W1","emails":[{"value":"a@x.io","value":"b@x.io"}]}]"#)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .starts_with("p.json: [0] (id W1): `value` is given more than once"),
+        "{e}"
+    );
+    // The same in one User (`GET /Users/{id}`).
+    let e = parse_user(Path::new("W1"), twice.as_bytes()).err().unwrap();
+    assert!(
+        e.to_string()
+            .starts_with("W1: top-level object: `active` is given more than once"),
+        "{e}"
+    );
+    // Keys the loader does not read may repeat.
+    let json = r#"[{"id":"W1","title":"a","emails":[{"value":"a@x.io"}],"title":"b","groups":[],"groups":[1]}]"#;
+    assert!(matches!(page(json), Ok(Kind::Array(users, _)) if users.len() == 1));
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_record() {
+    let bad = r#"{"active":"maybe","id":"W2","emails":[{"value":"b@x.io"}]}"#;
+    let e = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{bad}]}}"#,
+        user("W1")
+    ))
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.starts_with("p.json:1:") && e.ends_with(": Resources[1] (id W2): unexpected JSON value"),
+        "{e}"
+    );
+    // Outside any record, line and column alone.
+    let e = page(r#"{"totalResults":"many","Resources":[]}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(e, "p.json:1:22: unexpected JSON value");
+}
+
+#[test]
+fn a_blank_id_is_not_printed() {
+    let e = page(r#"[{"id":" ","emails":[{"value":"a@x.io"}]}]"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.to_string(), "p.json: [0]: user has no id");
+}
+
+#[test]
+fn groups_are_told_by_their_schemas_not_by_a_stray_members_key() {
+    // A user record carrying `members` is still a user, and so is its page.
+    let odd = r#"{"id":"W2","userName":"w2","members":[],"emails":[{"value":"b@x.io"}]}"#;
+    let Ok(Kind::Page(p)) = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{odd}]}}"#,
+        user("W1")
+    )) else {
+        panic!("a page of users")
+    };
+    assert_eq!(p.users.len(), 2);
+    // v2 Groups by their schema (members or not); v1 Groups by members and displayName.
+    for groups in [
+        r#"{"totalResults":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"S1","displayName":"eng"}]}"#,
+        r#"[{"schemas":["urn:scim:schemas:core:1.0"],"id":"S1","displayName":"eng","members":[{"value":"W1"}]}]"#,
+    ] {
+        assert!(matches!(page(groups), Ok(Kind::Other(_))), "{groups}");
+    }
+    // A Group among users: neither listing, so an error rather than a page skipped.
+    let group = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"S1","displayName":"eng","members":[]}"#;
+    let e = page(&format!(
+        r#"{{"totalResults":2,"Resources":[{},{group}]}}"#,
+        user("W1")
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "p.json: Resources[1] (id S1): a SCIM Group among User resources (such as Resources[0]): neither a /Users nor a /Groups listing"
+    );
+}
+
+#[test]
+fn a_file_given_twice_is_named() {
+    let mut snap = super::super::Snapshot::new("slack");
+    let body = format!(
+        r#"{{"totalResults":1,"startIndex":1,"Resources":[{}]}}"#,
+        user("W1")
+    );
+    snap.insert("p1.json", body.into_bytes());
+    let root = snap.root().to_path_buf();
+    let e = load_from(&snap, &[root.clone(), root.join("p1.json")])
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "slack/p1.json: this file is given twice, once through its directory: its users would be read twice"
+    );
+    let e = load_from(&snap, &[root.join("p1.json"), root.join("p1.json")])
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("given twice: its users"), "{e}");
+}
+
+#[test]
+fn paths_to_one_file_are_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        r#"{{"totalResults":1,"startIndex":1,"Resources":[{}]}}"#,
+        user("W1")
+    );
+    std::fs::create_dir(dir.path().join("s")).unwrap();
+    std::fs::write(dir.path().join("s/p1.json"), body).unwrap();
+    let other = dir.path().join("s/../s/./p1.json");
+    let e = load(&[dir.path().join("s"), other.clone()]).err().unwrap();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: this file is given twice, once through its directory (also as {})",
+            other.display(),
+            dir.path().join("s/p1.json").display()
+        )),
+        "{e}"
+    );
 }
