@@ -114,6 +114,21 @@ fn id_and_field_aliases() {
 fn bad_records_and_foreign_documents() {
     let e = users(r#"[{"_id":"a1"}]"#).err().unwrap();
     assert_eq!(e.to_string(), "u.json: [0] (id a1): user a1 has no email");
+    let e = users(r#"[{"_id":"a1","email":"a@x.io"},{"_id":"a2","email":"N/A"}]"#)
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "u.json: [1] (id a2): user a2: email `n/a` is not an email address (no @)"
+    );
+    let e = users(r#"[{"_id":"a1","email":"a@x.io","alternateEmail":"a\u001b@x.io"}]"#)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .ends_with("alternateEmail `a\\u{1b}@x.io` is not an email address (it holds spaces or control characters)"),
+        "{e}"
+    );
     let e = users(r#"{"totalCount":1,"results":[{"email":"a@x.io"}]}"#)
         .err()
         .unwrap();

@@ -262,6 +262,17 @@ impl RawUser<'_> {
             .as_deref()
             .and_then(Email::parse)
             .ok_or_else(|| bad(format!("user {id} has no email")))?;
+        let alternate_email = self.alternate_email.as_deref().and_then(Email::parse);
+        // A placeholder (`N/A`) would join unrelated users as one duplicate email.
+        for (field, value) in [
+            ("email", Some(&email)),
+            ("alternateEmail", alternate_email.as_ref()),
+        ] {
+            if let Some(problem) = value.and_then(Email::problem) {
+                let shown = crate::render::visible(value.map_or("", Email::as_str));
+                return Err(bad(format!("user {id}: {field} `{shown}` {problem}")));
+            }
+        }
         let state = JcState::parse(self.state.as_deref()).map_err(|other| {
             bad(format!(
                 "user {id} has state {other:?}, none of ACTIVATED, STAGED, SUSPENDED: its status cannot be judged"
@@ -270,7 +281,7 @@ impl RawUser<'_> {
         Ok(JcUser {
             id,
             email,
-            alternate_email: self.alternate_email.as_deref().and_then(Email::parse),
+            alternate_email,
             state,
             suspended: self.suspended.unwrap_or(false),
             password_expired: self.password_expired.unwrap_or(false),
