@@ -151,19 +151,25 @@ fn info(digest: &InputDigest) -> InputInfo {
 }
 
 /// Turns completeness problems into an error, or (with `--allow-incomplete`) into notices.
+/// `allow` is `None` for a command that has no such flag.
 fn completeness<T>(
     what: &'static str,
     loaded: &Loaded<T>,
-    allow: bool,
+    allow: Option<bool>,
     notices: &mut Vec<String>,
 ) -> Result<bool, Error> {
     if loaded.problems.is_empty() {
         return Ok(true);
     }
-    if !allow {
+    if allow != Some(true) {
         return Err(source::Error::Incomplete {
             what,
             problems: loaded.problems.clone(),
+            hint: if allow.is_some() {
+                source::RERUN_OR_ALLOW
+            } else {
+                source::RERUN
+            },
         }
         .into());
     }
@@ -243,7 +249,7 @@ fn keep_unparsed(args: &InputArgs, name: &str, snapshot: &source::Snapshot) {
 fn build_report(
     global: &GlobalArgs,
     args: &InputArgs,
-    allow_incomplete: bool,
+    allow_incomplete: Option<bool>,
 ) -> Result<(Report, model::SlackListing, config::FileConfig), Error> {
     if args.save.is_some() && args.slack_url.is_none() && args.jumpcloud_url.is_none() {
         return Err(Error::Usage {
@@ -381,7 +387,7 @@ fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> 
         std::iter::once(args.out.as_path()).chain(global.output.as_deref()),
         input_paths(&args.input),
     )?;
-    let (mut report, slack, config) = build_report(global, &args.input, false)?;
+    let (mut report, slack, config) = build_report(global, &args.input, None)?;
     // A plan changes accounts: its exceptions expire by the real clock, whatever
     // SOURCE_DATE_EPOCH says (a date in the future would drop every exception).
     let today = utc_day(jiff::Timestamp::now());
@@ -440,7 +446,7 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
         std::iter::once(args.out.as_path()).chain(global.output.as_deref()),
         input_paths(&args.input),
     )?;
-    let (report, _, config) = build_report(global, &args.input, false)?;
+    let (report, _, config) = build_report(global, &args.input, None)?;
     let days = i64::from(args.days);
     if days > config.max_exception_days {
         return Err(Error::Usage {
@@ -575,7 +581,8 @@ fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
         global.output.as_deref().into_iter().chain(outputs),
         input_paths(&args.input),
     )?;
-    let (mut report, slack, config) = build_report(global, &args.input, args.allow_incomplete)?;
+    let (mut report, slack, config) =
+        build_report(global, &args.input, Some(args.allow_incomplete))?;
     // Only the report is needed from here: let the process exit free the listing.
     std::mem::forget(slack);
     apply_exceptions(

@@ -74,6 +74,7 @@ fn targets(args: &VerifyArgs) -> Result<Targets, Error> {
         return Err(crate::source::Error::Incomplete {
             what: "JumpCloud export",
             problems: jc.problems,
+            hint: crate::source::RERUN,
         }
         .into());
     }

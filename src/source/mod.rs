@@ -147,14 +147,24 @@ pub enum Error {
         problem: String,
     },
     /// Pages missing or counts that do not add up (DESIGN §2); `--allow-incomplete` reports anyway.
-    #[error("{what} is incomplete: {}; rerun the export, or pass --allow-incomplete for a report marked incomplete", problems.join("; "))]
+    #[error("{what} is incomplete: {}; {hint}", problems.join("; "))]
     Incomplete {
         /// `Slack listing` or `JumpCloud export`.
         what: &'static str,
         /// Each problem found.
         problems: Vec<String>,
+        /// What to do: [`RERUN_OR_ALLOW`] or [`RERUN`].
+        hint: &'static str,
     },
 }
+
+/// The way out of an incomplete input for `audit`.
+pub const RERUN_OR_ALLOW: &str =
+    "rerun the export, or pass --allow-incomplete for a report marked incomplete";
+/// The way out for commands that never work from incomplete inputs (`plan`, `baseline`,
+/// `verify`).
+pub const RERUN: &str =
+    "rerun the export (plans, exceptions and checks are never made from incomplete inputs)";
 
 /// `record: ` when there is a record.
 struct At<'a>(&'a Option<String>);

@@ -298,6 +298,11 @@ fn incomplete_inputs_never_become_a_plan() {
     );
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("Slack listing is incomplete"), "{r:?}");
+    // plan has no --allow-incomplete: the message does not offer it.
+    assert!(
+        r.stderr.contains("rerun the export (plans") && !r.stderr.contains("--allow-incomplete"),
+        "{r:?}"
+    );
     assert!(!out.exists());
     let r = run_env(
         None,
