@@ -37,7 +37,8 @@ const VERIFY_EXIT: &str = "\
 Exit status:
   0  no account checked is still active
   1  some account is still active
-  2  could not run: usage, unreadable input, auth or network failure";
+  2  could not run: usage, config, unreadable, invalid or incomplete input (plan, journal,
+     emails, export), auth or network failure, a URL that is not a SCIM API";
 
 const OTHER_EXIT: &str = "\
 Exit status:

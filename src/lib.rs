@@ -103,6 +103,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, Error> {
         // means always (only `auto` honours NO_COLOR).
         crossterm::style::force_color_output(true);
     }
+    refuse_outputs_over_inputs(cli)?;
     match &cli.command {
         Command::Audit(args) => audit(&cli.global, args),
         Command::Fetch(FetchCommand::Slack(args)) => live::fetch_slack(&cli.global, args),
@@ -354,15 +355,54 @@ fn build_report(
     Ok((report, slack.data, config))
 }
 
-/// The files and directories `audit`, `plan` and `baseline` read or fill (outputs may not land
-/// on them).
-fn input_paths(input: &InputArgs) -> impl Iterator<Item = &std::path::Path> {
-    input
-        .jumpcloud
+/// Refuses, before anything is read, a command's output files that would land on what it reads
+/// or fills: its inputs, a `--save` directory, the config, exceptions, a plan or a journal.
+fn refuse_outputs_over_inputs(cli: &Cli) -> Result<(), Error> {
+    use std::path::{Path, PathBuf};
+    let global = &cli.global;
+    let mut outputs: Vec<&Path> = global
+        .output
         .iter()
-        .chain(&input.slack)
-        .chain(&input.save)
-        .map(std::path::PathBuf::as_path)
+        .chain(global.report.iter().map(|(_, p)| p))
+        .map(PathBuf::as_path)
+        .collect();
+    let mut inputs: Vec<PathBuf> = global.config.iter().cloned().collect();
+    inputs.push(PathBuf::from("scimdrift.toml"));
+    let sources = |input: &InputArgs| -> Vec<PathBuf> {
+        input
+            .jumpcloud
+            .iter()
+            .chain(&input.slack)
+            .chain(&input.save)
+            .cloned()
+            .collect()
+    };
+    match &cli.command {
+        Command::Audit(a) => {
+            inputs.extend(sources(&a.input));
+            inputs.extend(a.exceptions.clone());
+        }
+        Command::Plan(a) => {
+            outputs.push(&a.out);
+            inputs.extend(sources(&a.input));
+            inputs.extend(a.exceptions.clone());
+        }
+        Command::Baseline(a) => {
+            outputs.push(&a.out);
+            inputs.extend(sources(&a.input));
+        }
+        Command::Apply(a) => inputs.extend([a.plan.clone(), apply::journal_path(a)]),
+        Command::Verify(a) => {
+            inputs.extend(
+                [&a.plan, &a.journal, &a.emails, &a.jumpcloud]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+        Command::Fetch(_) | Command::Completions(_) => {}
+    }
+    output::refuse_over_inputs(outputs, inputs.iter().map(PathBuf::as_path))
 }
 
 /// Writes a command's rows to `--output` (whole, or not at all) or stdout.
@@ -383,10 +423,6 @@ fn emit(bytes: &[u8]) -> Result<(), Error> {
 
 /// `scimdrift plan`: never from incomplete inputs.
 fn make_plan(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Error> {
-    output::refuse_over_inputs(
-        std::iter::once(args.out.as_path()).chain(global.output.as_deref()),
-        input_paths(&args.input),
-    )?;
     let (mut report, slack, config) = build_report(global, &args.input, None)?;
     // A plan changes accounts: its exceptions expire by the real clock, whatever
     // SOURCE_DATE_EPOCH says (a date in the future would drop every exception).
@@ -442,10 +478,6 @@ fn baseline(global: &GlobalArgs, args: &cli::BaselineArgs) -> Result<ExitStatus,
             });
         }
     }
-    output::refuse_over_inputs(
-        std::iter::once(args.out.as_path()).chain(global.output.as_deref()),
-        input_paths(&args.input),
-    )?;
     let (report, _, config) = build_report(global, &args.input, None)?;
     let days = i64::from(args.days);
     if days > config.max_exception_days {
@@ -576,11 +608,6 @@ fn apply_exceptions(
 }
 
 fn audit(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitStatus, Error> {
-    let outputs = global.report.iter().map(|(_, p)| p.as_path());
-    output::refuse_over_inputs(
-        global.output.as_deref().into_iter().chain(outputs),
-        input_paths(&args.input),
-    )?;
     let (mut report, slack, config) =
         build_report(global, &args.input, Some(args.allow_incomplete))?;
     // Only the report is needed from here: let the process exit free the listing.

@@ -3,7 +3,7 @@
 //! write to stdout.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::Error;
 
@@ -12,16 +12,42 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_all_whole(&[(path, bytes)])
 }
 
-/// Where writing to `path` lands: symlinks followed, a dangling one included (writing through
-/// a link keeps the link and changes what it points at, as a shell's `>` does).
-fn target(path: &Path) -> Result<PathBuf, Error> {
+/// Where writing to a path lands.
+#[derive(Debug)]
+enum Target {
+    /// A regular file, existing or not: symlinks followed, a dangling one included (writing
+    /// through a link keeps the link and changes what it points at, as a shell's `>` does).
+    File(PathBuf),
+    /// A device, a pipe, or an open descriptor (`/dev/stdout`, `/proc/self/fd/1`): written to
+    /// as it is, never replaced. Its bytes go where the descriptor points (a pipe, or the file
+    /// behind a `>>` redirection, appended).
+    Special,
+}
+
+/// A descriptor path: the kernel resolves it to whatever the descriptor is open on, which a
+/// path lookup cannot reproduce (`pipe:[123]`).
+fn is_descriptor(p: &Path) -> bool {
+    p.starts_with("/proc") || p.starts_with("/dev/fd") || p.starts_with("/dev/std")
+}
+
+fn target(path: &Path) -> Result<Target, Error> {
     let mut p = path.to_path_buf();
     // Linux's own limit on symlinks followed in one lookup.
     for _ in 0..40 {
+        if is_descriptor(&p) {
+            return Ok(Target::Special);
+        }
         match std::fs::read_link(&p) {
             Ok(link) if link.is_absolute() => p = link,
             Ok(link) => p = p.parent().unwrap_or(Path::new("")).join(link),
-            Err(_) => return Ok(p),
+            Err(_) => {
+                let special = std::fs::metadata(&p).is_ok_and(|m| !m.is_file() && !m.is_dir());
+                return Ok(if special {
+                    Target::Special
+                } else {
+                    Target::File(p)
+                });
+            }
         }
     }
     Err(Error::Write {
@@ -30,34 +56,46 @@ fn target(path: &Path) -> Result<PathBuf, Error> {
     })
 }
 
-/// What a path names, for telling whether two spellings are one file: the path resolved
-/// where it exists, else its resolved directory and its name.
-fn identity(path: &Path) -> PathBuf {
-    if let Ok(real) = std::fs::canonicalize(path) {
-        return real;
+/// An absolute spelling of `path` for comparisons: its deepest existing ancestor resolved, the
+/// rest (which does not exist yet) appended as written, `.` and `..` applied.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let parts: Vec<Component<'_>> = absolute.components().collect();
+    for split in (1..=parts.len()).rev() {
+        let Ok(mut out) = std::fs::canonicalize(parts[..split].iter().collect::<PathBuf>()) else {
+            continue;
+        };
+        for part in &parts[split..] {
+            match part {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        return out;
     }
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match (std::fs::canonicalize(parent), path.file_name()) {
-        (Ok(dir), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
-    }
+    absolute
 }
 
 /// Refuses output files that would land on an input, or inside an input directory (a report
-/// written among the Slack pages would be read as a page next time).
+/// written among the Slack pages would be read as a page next time, one over a journal would
+/// end its record). Inputs that do not exist yet (a `--save` directory) count too.
 pub fn refuse_over_inputs<'a>(
     outputs: impl IntoIterator<Item = &'a Path>,
     inputs: impl IntoIterator<Item = &'a Path>,
 ) -> Result<(), Error> {
-    let inputs: Vec<PathBuf> = inputs
-        .into_iter()
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .collect();
+    let inputs: Vec<PathBuf> = inputs.into_iter().map(resolved).collect();
     for out in outputs {
-        let lands = identity(&target(out)?);
+        let Target::File(lands) = target(out)? else {
+            continue;
+        };
+        let lands = resolved(&lands);
         if let Some(input) = inputs.iter().find(|input| lands.starts_with(input)) {
             return Err(Error::Write {
                 path: out.to_path_buf(),
@@ -74,32 +112,56 @@ pub fn refuse_over_inputs<'a>(
 /// Writes a set of files whole: every one to a temporary file beside it, fsynced, and only when
 /// all of them are written, each renamed into place. A failed write leaves none of them (and no
 /// temporary file) behind; what would make a rename fail is refused up front, and a rename that
-/// fails anyway leaves the ones renamed before it. A symlink is written through; a device or a
-/// pipe (`/dev/null`, `/dev/stdout`) is written directly, after the regular files are ready.
+/// fails anyway leaves the ones renamed before it. A symlink is written through; a device, a
+/// pipe or a descriptor (`/dev/null`, `/dev/stdout`) is opened first (a pipe without a reader
+/// waits for one, as with a shell's `>`, before any temporary file exists) and written to
+/// after the regular files are ready.
 pub fn write_all_whole(files: &[(&Path, &[u8])]) -> Result<(), Error> {
+    let fail = |path: &Path, source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     // What would make a rename fail half-way, checked before anything is written. A file
     // named twice is found whatever the spelling (`r.json`, `./r.json`, a symlink).
-    let mut targets = Vec::with_capacity(files.len());
+    let mut regular = Vec::with_capacity(files.len());
+    let mut special = Vec::new();
     let mut identities = Vec::with_capacity(files.len());
-    for (path, _) in files {
-        let target = target(path)?;
-        let id = identity(&target);
+    for (path, bytes) in files {
+        let (id, target) = match target(path)? {
+            Target::File(target) => (resolved(&target), Some(target)),
+            Target::Special => (resolved(path), None),
+        };
         let problem = if identities.contains(&id) {
             Some("the same file is given twice")
-        } else if target.is_dir() {
+        } else if target.as_ref().is_some_and(|t| t.is_dir()) {
             Some("it is a directory")
         } else {
             None
         };
         if let Some(problem) = problem {
-            return Err(Error::Write {
-                path: path.to_path_buf(),
-                source: std::io::Error::other(problem),
-            });
+            return Err(fail(path, std::io::Error::other(problem)));
         }
-        let special = std::fs::metadata(&target).is_ok_and(|m| !m.is_file());
-        targets.push((target, special));
         identities.push(id);
+        match target {
+            Some(target) => regular.push((*path, *bytes, target)),
+            None => special.push((*path, *bytes)),
+        }
+    }
+    let mut opened = Vec::with_capacity(special.len());
+    for (path, bytes) in special {
+        let sink: Box<dyn Write> = match path.to_str() {
+            // Our own descriptors, written as they are (a `>>` file stays appended to).
+            Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => Box::new(std::io::stdout()),
+            Some("/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2") => Box::new(std::io::stderr()),
+            // Opening a descriptor path opens its file anew at offset 0: append instead.
+            _ => Box::new(
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .map_err(|source| fail(path, source))?,
+            ),
+        };
+        opened.push((path, bytes, sink));
     }
     let tmp_of = |path: &Path| {
         let name = path
@@ -107,16 +169,9 @@ pub fn write_all_whole(files: &[(&Path, &[u8])]) -> Result<(), Error> {
             .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
         path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
     };
-    let mut written = Vec::with_capacity(files.len());
+    let mut written = Vec::with_capacity(regular.len());
     let mut failure = None;
-    let fail = |path: &Path, source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    for ((path, bytes), (target, special)) in files.iter().zip(&targets) {
-        if *special {
-            continue;
-        }
+    for (path, bytes, target) in &regular {
         let tmp = tmp_of(target);
         let result = std::fs::File::create(&tmp)
             .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
@@ -127,15 +182,8 @@ pub fn write_all_whole(files: &[(&Path, &[u8])]) -> Result<(), Error> {
         }
     }
     if failure.is_none() {
-        for ((path, bytes), (target, special)) in files.iter().zip(&targets) {
-            if !*special {
-                continue;
-            }
-            let result = std::fs::OpenOptions::new()
-                .write(true)
-                .open(target)
-                .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()));
-            if let Err(source) = result {
+        for (path, bytes, sink) in &mut opened {
+            if let Err(source) = sink.write_all(bytes).and_then(|()| sink.flush()) {
                 failure = Some(fail(path, source));
                 break;
             }
@@ -157,5 +205,45 @@ pub fn write_all_whole(files: &[(&Path, &[u8])]) -> Result<(), Error> {
             }
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolved_spells_paths_that_do_not_exist_yet() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(tmp.path()).unwrap();
+        assert_eq!(
+            resolved(&tmp.path().join("new/a/../b/./r.json")),
+            real.join("new/b/r.json")
+        );
+        assert_eq!(resolved(tmp.path()), real);
+        assert!(
+            resolved(&tmp.path().join("new/slack/r.json"))
+                .starts_with(resolved(&tmp.path().join("new")))
+        );
+    }
+
+    #[test]
+    fn descriptors_are_special() {
+        assert!(matches!(
+            target(Path::new("/dev/stdout")).unwrap(),
+            Target::Special
+        ));
+        assert!(matches!(
+            target(Path::new("/dev/null")).unwrap(),
+            Target::Special
+        ));
+        assert!(matches!(
+            target(Path::new("/proc/self/fd/1")).unwrap(),
+            Target::Special
+        ));
+        assert!(matches!(
+            target(Path::new("r.json")).unwrap(),
+            Target::File(_)
+        ));
     }
 }

@@ -393,6 +393,15 @@ fn render(
     }
 }
 
+/// `--journal`, else `PLAN.journal.jsonl`.
+pub fn journal_path(args: &ApplyArgs) -> PathBuf {
+    args.journal.clone().unwrap_or_else(|| {
+        let mut p = args.plan.clone().into_os_string();
+        p.push(".journal.jsonl");
+        PathBuf::from(p)
+    })
+}
+
 /// `scimdrift apply PLAN`.
 pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error> {
     let (plan, plan_sha) = read_plan(&args.plan)?;
@@ -430,11 +439,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         return finish(global, args, &records, true, None);
     }
     guards(&plan, &args.plan, args, &settings)?;
-    let journal_path = args.journal.clone().unwrap_or_else(|| {
-        let mut p = args.plan.clone().into_os_string();
-        p.push(".journal.jsonl");
-        PathBuf::from(p)
-    });
+    let journal_path = journal_path(args);
     let (mut journal, previous) = Journal::open(&journal_path, &plan_sha, base.as_str())?;
     let done = journal::outcomes(&previous);
     let confirm = run::Confirm {

@@ -1481,8 +1481,40 @@ fn bad_guard_values_are_usage_errors_before_anything_is_sent_dry_run_or_not() {
             assert!(r.stderr.contains(says), "{r:?}");
         }
     }
+    // --output never lands on the plan or the journal (default or given).
+    let default_journal = tmp.path().join("plan.json.journal.jsonl");
+    for (output, extra) in [
+        (journal.clone(), vec!["--journal", arg(&journal)]),
+        (default_journal.clone(), vec![]),
+        (plan.clone(), vec![]),
+    ] {
+        let mut args = vec!["--yes", "--output", arg(&output)];
+        args.extend(extra);
+        let r = apply(&emu, "v2", &plan, &args);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("land inside the input"), "{r:?}");
+    }
+    let url = emu.base_url("v2");
+    let r = run_env(
+        None,
+        &[
+            "verify",
+            "--plan",
+            arg(&plan),
+            "--slack-url",
+            &url,
+            "--output",
+            arg(&plan),
+        ],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("land inside the input"), "{r:?}");
     assert_eq!(emu.requests(), 0, "{:#?}", emu.request_log());
-    assert!(!journal.exists(), "no journal is started");
+    assert!(
+        !journal.exists() && !default_journal.exists(),
+        "no journal is started"
+    );
     // A limit from the config is named as the config's.
     let config = tmp.path().join("scimdrift.toml");
     std::fs::write(&config, "max_changes = \"5%\"\n").unwrap();

@@ -666,6 +666,48 @@ fn outputs_go_through_symlinks_to_devices_and_never_over_an_input() {
         std::fs::read(slack.join("users-start-000001.json")).unwrap(),
         before
     );
+    // Nor in a --save directory that does not exist yet, nor over the config or exceptions.
+    let save = d.join("snap");
+    let exceptions = d.join("ex.toml");
+    std::fs::write(&exceptions, "").unwrap();
+    for extra in [
+        vec!["--save", arg(&save), "--output"],
+        vec!["--exceptions", arg(&exceptions), "--output"],
+        vec!["--config", arg(&exceptions), "--output"],
+    ] {
+        let output = if extra[0] == "--save" {
+            save.join("slack/users/r.json")
+        } else {
+            exceptions.clone()
+        };
+        let r = audit(&[&extra[..], &[arg(&output)]].concat(), &[]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("land inside the input"), "{r:?}");
+    }
+    assert!(!save.exists());
+    assert_eq!(std::fs::read_to_string(&exceptions).unwrap(), "");
+}
+
+#[test]
+fn output_to_dev_stdout_goes_down_the_pipe_or_appends_to_the_redirected_file() {
+    let r = audit(&["--format", "json", "--output", "/dev/stdout"], &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("\"schema_version\": 1"), "{r:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    std::fs::write(&log, "EARLIER\n").unwrap();
+    let append = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_scimdrift"))
+        .current_dir(root())
+        .args(DEMO)
+        .args(["--format", "csv", "--output", "/dev/stdout"])
+        .stdout(append)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("EARLIER\ncode,"), "{text}");
 }
 
 /// Inputs whose emails carry a spreadsheet formula and control characters (ESC, CR, SOH).
