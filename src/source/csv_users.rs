@@ -77,9 +77,8 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<JcUser>, StatusFie
     for (i, h) in headers.iter().enumerate() {
         positions.entry(normalise(h)).or_default().push(i);
     }
-    // The one column of a field; two (`suspended` twice, or `_id` and `id`) is an error: which
-    // one holds cannot be known.
-    let find = |c: &Column| -> Result<Option<usize>, Error> {
+    // The columns of a field: two (`suspended` twice, or `_id` and `id`) must agree in each row.
+    let find = |c: &Column| -> Vec<usize> {
         let mut found: Vec<usize> = c
             .aliases
             .iter()
@@ -88,30 +87,28 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<JcUser>, StatusFie
             .copied()
             .collect();
         found.sort_unstable();
-        match found.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(*one)),
-            several => Err(Error::CsvDuplicateColumn {
-                path: path.to_path_buf(),
-                field: c.name,
-                columns: several
-                    .iter()
-                    .map(|&i| format!("`{}` (column {})", &headers[i], i + 1))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
-        }
+        found
+    };
+    let names = |cols: &[usize]| -> String {
+        cols.iter()
+            .map(|&i| format!("`{}` (column {})", &headers[i], i + 1))
+            .collect::<Vec<_>>()
+            .join(" and ")
     };
     let required = |c: &'static Column| {
-        find(c)?.ok_or(Error::CsvColumn {
-            path: path.to_path_buf(),
-            column: c.name,
-            aliases: c.shown,
-        })
+        let cols = find(c);
+        if cols.is_empty() {
+            return Err(Error::CsvColumn {
+                path: path.to_path_buf(),
+                column: c.name,
+                aliases: c.shown,
+            });
+        }
+        Ok(cols)
     };
-    let id_col = required(&ID)?;
-    let email_col = required(&EMAIL)?;
-    let opt: Vec<Option<usize>> = OPTIONAL.iter().map(find).collect::<Result<_, _>>()?;
+    let id_cols = required(&ID)?;
+    let email_cols = required(&EMAIL)?;
+    let opt: Vec<Vec<usize>> = OPTIONAL.iter().map(find).collect();
 
     let mut users = Vec::new();
     let mut status = StatusFields::default();
@@ -119,26 +116,47 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<JcUser>, StatusFie
         let record = record.map_err(csv_err)?;
         let line = record.position().map_or(0, csv::Position::line);
         let label = format!("line {line}");
-        let text = |col: Option<usize>| {
-            col.and_then(|c| record.get(c))
-                .filter(|s| !s.is_empty())
-                .map(|s| std::borrow::Cow::Owned(s.to_owned()))
+        let bad = |problem: String| Error::Record {
+            path: path.to_path_buf(),
+            record: label.clone(),
+            problem,
         };
+        // The field's non-empty values, which must agree when it has several columns.
+        let one = |cols: &[usize], parse: &dyn Fn(&str) -> Result<String, String>| {
+            let mut found: Option<(usize, String)> = None;
+            for &c in cols {
+                let Some(raw) = record.get(c).filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                let value = parse(raw).map_err(&bad)?;
+                match &found {
+                    None => found = Some((c, value)),
+                    Some((_, first)) if *first == value => {}
+                    Some((first, _)) => {
+                        return Err(bad(format!(
+                            "{} disagree, so which holds cannot be known",
+                            names(&[*first, c])
+                        )));
+                    }
+                }
+            }
+            Ok(found.map(|(_, v)| v))
+        };
+        let as_text = |raw: &str| Ok(raw.to_owned());
+        let text = |cols: &[usize]| one(cols, &as_text).map(|v| v.map(std::borrow::Cow::Owned));
         let flag = |i: usize| -> Result<Option<bool>, Error> {
-            let Some(raw) = text(opt[i]) else {
-                return Ok(None);
+            let parse = |raw: &str| {
+                parse_bool(raw)
+                    .map(|b| if b == Some(true) { "true" } else { "false" }.to_owned())
+                    .map_err(|()| format!("{} is `{raw}`, not a boolean", OPTIONAL[i].name))
             };
-            parse_bool(&raw).map_err(|()| Error::Record {
-                path: path.to_path_buf(),
-                record: label.clone(),
-                problem: format!("{} is `{raw}`, not a boolean", OPTIONAL[i].name),
-            })
+            Ok(one(&opt[i], &parse)?.map(|b| b == "true"))
         };
         let raw = RawUser {
-            id: text(Some(id_col)),
-            email: text(Some(email_col)),
-            alternate_email: text(opt[0]),
-            state: text(opt[1]),
+            id: text(&id_cols)?,
+            email: text(&email_cols)?,
+            alternate_email: text(&opt[0])?,
+            state: text(&opt[1])?,
             suspended: flag(2)?,
             password_expired: flag(3)?,
             account_locked: flag(4)?,
@@ -191,24 +209,30 @@ mod tests {
     }
 
     #[test]
-    fn two_columns_for_one_field_are_an_error() {
+    fn two_columns_for_one_field_must_agree() {
         let e = csv("_id,email,state,suspended,suspended\na1,a@x.io,ACTIVATED,false,true\n")
             .err()
             .unwrap();
         assert_eq!(
             e.to_string(),
-            "u.csv: the CSV header has more than one suspended column (`suspended` (column 4), `suspended` (column 5)), so which one holds cannot be known"
+            "u.csv: line 2: `suspended` (column 4) and `suspended` (column 5) disagree, so which holds cannot be known"
         );
         let e = csv("_id,email,id\na1,a@x.io,a9\n").err().unwrap();
         assert!(
             e.to_string()
-                .contains("more than one id column (`_id` (column 1), `id` (column 3))"),
+                .contains("`_id` (column 1) and `id` (column 3) disagree"),
             "{e}"
         );
         let e = csv("id,Email Address,User Email\na1,a@x.io,b@x.io\n")
             .err()
             .unwrap();
-        assert!(e.to_string().contains("more than one email column"), "{e}");
+        assert!(e.to_string().contains("disagree"), "{e}");
+        // Agreeing (or blank) columns are one field: `Yes` and `true` are both true.
+        let u = csv("_id,id,email,suspended,Suspended\na1,a1,a@x.io,Yes,true\na2,,b@x.io,,false\n")
+            .unwrap();
+        assert_eq!(u.len(), 2);
+        assert!(u[0].suspended && !u[1].suspended);
+        assert_eq!(u[1].id, "a2");
         // Columns the loader does not read may repeat.
         assert_eq!(
             csv("_id,email,name,name\na1,a@x.io,x,y\n").unwrap().len(),

@@ -121,13 +121,19 @@ fn read_users_file(
             let mut users = Vec::with_capacity(records.items.len());
             let mut status = StatusFields::default();
             for (i, w) in records.items.into_iter().enumerate() {
-                let raw = RawUser::from(w);
-                status.add(raw.status_fields());
-                let id = raw.id.clone();
-                users.push(raw.into_user(path, || match &id {
+                let name = |id: Option<&str>| match id {
                     Some(id) if !id.trim().is_empty() => format!("{label}[{i}] (id {id})"),
                     _ => format!("{label}[{i}]"),
-                })?);
+                };
+                let first_id = w.underscore_id.clone().or_else(|| w.id.clone());
+                let raw = RawUser::from_wire(w).map_err(|problem| Error::Record {
+                    path: path.to_path_buf(),
+                    record: name(first_id.as_deref()),
+                    problem,
+                })?;
+                status.add(raw.status_fields());
+                let id = raw.id.clone();
+                users.push(raw.into_user(path, || name(id.as_deref()))?);
             }
             Ok((
                 Records {

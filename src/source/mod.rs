@@ -110,16 +110,6 @@ pub enum Error {
         /// The header names accepted for it.
         aliases: &'static str,
     },
-    /// A CSV header with two columns for one field (`suspended` twice, or `_id` and `id`).
-    #[error("{}: the CSV header has more than one {field} column ({columns}), so which one holds cannot be known", path.display())]
-    CsvDuplicateColumn {
-        /// The file.
-        path: PathBuf,
-        /// The field.
-        field: &'static str,
-        /// The columns, as the header names them, with their positions.
-        columns: String,
-    },
     /// The Slack listing holds no account at all.
     #[error("{}: the Slack listing is empty (no users)", path.display())]
     EmptyListing {

@@ -17,11 +17,36 @@ use crate::source::wire::{
 };
 
 /// The first present, non-blank value of several alias fields.
-fn first_cow<const N: usize>(candidates: [Option<Cow<'_, str>>; N]) -> Option<Cow<'_, str>> {
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|v| !v.trim().is_empty())
+/// The value of a field given under several names (`_id`, `id`, `Id`): the non-blank ones must
+/// agree (JumpCloud's v1 records carry `_id` and `id` alike); `names` says which in an error.
+pub(in crate::source) fn agreed<T: PartialEq + fmt::Display, const N: usize>(
+    names: &str,
+    candidates: [Option<T>; N],
+) -> Result<Option<T>, String> {
+    let mut found: Option<T> = None;
+    for value in candidates.into_iter().flatten() {
+        match &found {
+            None => found = Some(value),
+            Some(first) if *first == value => {}
+            Some(first) => {
+                return Err(format!(
+                    "{names} disagree (`{first}` and `{value}`), so which holds cannot be known"
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// [`agreed`] for text, blank values left out.
+fn agreed_text<'a, const N: usize>(
+    names: &str,
+    candidates: [Option<Cow<'a, str>>; N],
+) -> Result<Option<Cow<'a, str>>, String> {
+    agreed(
+        names,
+        candidates.map(|c| c.filter(|v| !v.trim().is_empty())),
+    )
 }
 
 /// A v1 page (`{totalCount, results}`) or a v2 bare array, of any record type.
@@ -143,7 +168,7 @@ impl<'de> Deserialize<'de> for WireUser<'de> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireUser<'de>, A::Error> {
                 let mut u = WireUser::default();
                 // A field given twice is an error (which value holds cannot be known); the
-                // aliases `_id`/`id`/`Id` are fields of their own, read in that order.
+                // aliases `_id`/`id`/`Id` are fields of their own, which must agree.
                 let mut seen = Seen::default();
                 while let Some(Key(key)) = map.next_key()? {
                     let text = match &*key {
@@ -290,17 +315,31 @@ impl RawUser<'_> {
     }
 }
 
-impl<'a> From<WireUser<'a>> for RawUser<'a> {
-    fn from(w: WireUser<'a>) -> Self {
-        Self {
-            id: first_cow([w.underscore_id, w.id, w.pascal_id]),
-            email: first_cow([w.email, w.pascal_email]),
-            alternate_email: first_cow([w.alternate_email, w.pascal_alternate_email]),
-            state: first_cow([w.state, w.pascal_state]),
-            suspended: w.suspended.or(w.pascal_suspended),
-            password_expired: w.password_expired.or(w.pascal_password_expired),
-            account_locked: w.account_locked.or(w.pascal_account_locked),
-        }
+impl<'a> RawUser<'a> {
+    /// The record's fields, each from whichever of its spellings it carries; spellings that
+    /// disagree are an error.
+    pub(super) fn from_wire(w: WireUser<'a>) -> Result<Self, String> {
+        Ok(Self {
+            id: agreed_text("`_id`, `id` and `Id`", [w.underscore_id, w.id, w.pascal_id])?,
+            email: agreed_text("`email` and `Email`", [w.email, w.pascal_email])?,
+            alternate_email: agreed_text(
+                "`alternateEmail` and `AlternateEmail`",
+                [w.alternate_email, w.pascal_alternate_email],
+            )?,
+            state: agreed_text("`state` and `State`", [w.state, w.pascal_state])?,
+            suspended: agreed(
+                "`suspended` and `Suspended`",
+                [w.suspended, w.pascal_suspended],
+            )?,
+            password_expired: agreed(
+                "`password_expired` and `PasswordExpired`",
+                [w.password_expired, w.pascal_password_expired],
+            )?,
+            account_locked: agreed(
+                "`account_locked` and `AccountLocked`",
+                [w.account_locked, w.pascal_account_locked],
+            )?,
+        })
     }
 }
 
