@@ -6,7 +6,6 @@
 //! "no such user" makes an account `gone`: a 404 from anything else (a wrong base URL, a proxy)
 //! stops the run, as does Slack being unreachable.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -45,11 +44,7 @@ enum Read {
 }
 
 fn seen_of(body: &[u8], id: &str) -> Result<Seen, Error> {
-    let user =
-        crate::source::parse_slack_user(Path::new(id), body).map_err(|e| Error::Snapshot {
-            what: "Slack user",
-            source: Box::new(e),
-        })?;
+    let user = crate::remote::slack::user_of(body, id)?;
     Ok(Seen {
         active: user.active,
         user_name: user.user_name,
@@ -159,6 +154,7 @@ fn stops_run(e: &Error) -> bool {
                 ..
             }
             | Error::RateLimited { .. }
+            | Error::WrongAccount { .. }
     )
 }
 

@@ -111,7 +111,7 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
                 let path = format!("/Users/{id}");
                 let check = match runtime.block_on(client.get(&path)) {
                     Ok(body) => {
-                        let user = crate::source::parse_slack_user(Path::new(&id), &body)?;
+                        let user = crate::remote::slack::user_of(&body, &id)?;
                         Check {
                             target: id.clone(),
                             slack_user_id: Some(user.id.clone()),

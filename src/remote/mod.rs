@@ -89,6 +89,17 @@ pub enum Error {
         /// is unreachable, not just failing on this path.
         no_answer: bool,
     },
+    /// `GET /Users/{id}` answered with another account: a server (or a proxy's cache) that
+    /// cannot be trusted with writes.
+    #[error(
+        "Slack SCIM answered GET /Users/{asked} with account {answered}; nothing about {asked} can be judged from it"
+    )]
+    WrongAccount {
+        /// The account asked for.
+        asked: String,
+        /// The account the body describes.
+        answered: String,
+    },
     /// Too many 429 answers for one request.
     #[error("{service}: GET {path} still rate-limited after {count} 429 answers")]
     RateLimited {

@@ -413,6 +413,23 @@ pub struct SlackCounts {
     pub groups: Option<u64>,
 }
 
+/// The account in the body of `GET /Users/{id}`, which must be `id` itself.
+pub fn user_of(body: &[u8], id: &str) -> Result<crate::model::SlackUser, Error> {
+    let user = crate::source::parse_slack_user(std::path::Path::new(id), body).map_err(|e| {
+        Error::Snapshot {
+            what: "Slack user",
+            source: Box::new(e),
+        }
+    })?;
+    if user.id != id {
+        return Err(Error::WrongAccount {
+            asked: id.to_owned(),
+            answered: user.id,
+        });
+    }
+    Ok(user)
+}
+
 /// Proves that the client's base URL is a SCIM API before any answer about one account is
 /// trusted: a one-account listing read must come back as a `ListResponse`. Without it, a generic
 /// SCIM server answering a mistyped base path with an ordinary SCIM 404 would make every account

@@ -1538,3 +1538,35 @@ fn bad_guard_values_are_usage_errors_before_anything_is_sent_dry_run_or_not() {
         "{r:?}"
     );
 }
+
+#[test]
+fn an_answer_about_another_account_stops_the_run_and_verify() {
+    // GET /Users/W0NW0000001 answers oscar (already inactive): trusted, alice would be skipped
+    // as already-inactive and verify would call her deactivated.
+    let emu = emulator(Faults {
+        misdirected_user: Some(("W0NW0000001".to_owned(), "W0NW0000013".to_owned())),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    for extra in [&[][..], &["--yes"][..]] {
+        let r = apply(&emu, "v2", &plan, extra);
+        assert_eq!(r.code, 2, "{extra:?}: {r:?}");
+        assert!(
+            r.stderr
+                .contains("answered GET /Users/W0NW0000001 with account W0NW0000013"),
+            "{r:?}"
+        );
+    }
+    assert_eq!(emu.total_patches(), 0);
+    assert_only(&emu, &before, &[], 0);
+    let url = emu.base_url("v2");
+    let r = run_env(
+        None,
+        &["verify", "--plan", arg(&plan), "--slack-url", &url],
+        &[TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("with account W0NW0000013"), "{r:?}");
+}

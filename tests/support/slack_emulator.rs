@@ -55,6 +55,9 @@ pub(crate) struct Faults {
     pub(crate) lost_write_then_outage: bool,
     /// `GET /Users/{id}` of this account answers 500 (one broken record, not an outage).
     pub(crate) broken_user: Option<String>,
+    /// `GET /Users/{first}` answers the second account's resource (a proxy cache that mixes
+    /// up its keys).
+    pub(crate) misdirected_user: Option<(String, String)>,
     /// `drop_rate`, `error_rate` and `forced_429` hit writes (PATCH, DELETE) only, so that the
     /// write path meets every fault.
     pub(crate) writes_only: bool,

@@ -515,6 +515,10 @@ fn list_users(shared: &Mutex<State>, req: &Req, version: Version) -> Response {
 }
 
 fn get_user(st: &State, id: &str, version: Version) -> Response {
+    let id = match &st.faults.misdirected_user {
+        Some((asked, answered)) if asked == id => answered.as_str(),
+        _ => id,
+    };
     match st.users.get(id) {
         Some(rec) => kit::json(
             StatusCode::OK,
