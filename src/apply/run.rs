@@ -371,6 +371,7 @@ async fn run_action(
     let policy = *client.policy();
     let mut jitter = Jitter::new(id.bytes().map(u64::from).sum());
     let (mut patches, mut limited) = (0u32, 0u32);
+    let mut first_429: Option<Instant> = None;
     loop {
         patches += 1;
         let failure = match client
@@ -388,7 +389,8 @@ async fn run_action(
                 }
                 Class::RateLimited => {
                     limited += 1;
-                    if limited > policy.max_429 {
+                    let since = *first_429.get_or_insert_with(Instant::now);
+                    if limited > policy.max_429 || since.elapsed() > policy.max_429_wait {
                         let mut r = outcome(
                             id,
                             Outcome::Failed,
@@ -425,7 +427,7 @@ async fn run_action(
                     if stops_run(&refusal) || !scim {
                         return Err(Halt::Remote(refusal));
                     }
-                    let text = slack_error(&answer);
+                    let text = slack_error(&client.redact(&answer));
                     let mut r = outcome(id, Outcome::Refused, format!("Slack refused: {text}"));
                     r.http_status = Some(status);
                     r.slack_error = Some(text);

@@ -296,6 +296,9 @@ pub struct Client {
     /// refuses a filter (Slack documents none for v2), so the run stops paying a listing read
     /// before each single read.
     pub filter_works: Arc<std::sync::atomic::AtomicBool>,
+    /// The credential as sent, blanked out of any answer text quoted back (a proxy's debug page
+    /// or an echo service would otherwise print it in an error).
+    credential: Secret,
 }
 
 /// The service name of Slack's errors.
@@ -466,7 +469,24 @@ impl Client {
             limited_in_a_row: Arc::new(std::sync::atomic::AtomicU32::new(0)),
             stats: Arc::new(Stats::default()),
             filter_works: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            credential: Secret::new(auth.1.clone()),
         })
+    }
+
+    /// An answer's body with the credential blanked out, before any of it is quoted (and
+    /// before it is cut short, which could leave half a token).
+    pub fn redact<'b>(&self, body: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        let secret = self.credential.expose();
+        // The token alone, whatever precedes it in the header (`Bearer `).
+        let token = secret.rsplit(' ').next().unwrap_or(secret).as_bytes();
+        if token.len() < 4 || !body.windows(token.len()).any(|w| w == token) {
+            return std::borrow::Cow::Borrowed(body);
+        }
+        let text = String::from_utf8_lossy(body).replace(
+            std::str::from_utf8(token).unwrap_or_default(),
+            "[credential redacted]",
+        );
+        std::borrow::Cow::Owned(text.into_bytes())
     }
 
     /// A Slack SCIM client (`Authorization: Bearer`).
@@ -562,7 +582,7 @@ impl Client {
                         retry_after,
                         total_count,
                     },
-                    Err(e) => Attempt::Transport(transport_message(&e)),
+                    Err(message) => Attempt::Transport(message),
                 }
             }
             Err(e) => Attempt::Transport(transport_message(&e)),
@@ -594,7 +614,7 @@ impl Client {
     /// The error for a non-success answer that is not retried: auth (401/403, or Slack v2's
     /// `400 unsupported_version`) or any other status.
     pub fn refusal(&self, method: &'static str, path: &str, status: u16, body: &[u8]) -> Error {
-        let detail = body_detail(body);
+        let detail = body_detail(&self.redact(body));
         // Only a PATCH's 403 can be about the account it names; a 401, or a 403 on a read, is
         // the token's.
         let account_refusal = method == "PATCH"
@@ -633,6 +653,7 @@ impl Client {
         let mut jitter = Jitter::new(self.stats.requests.load(Ordering::Relaxed));
         let mut failures = 0u32;
         let mut limited = 0u32;
+        let mut first_429: Option<Instant> = None;
         loop {
             let mut no_answer = false;
             let failure = match self.send_once(reqwest::Method::GET, path, None).await {
@@ -645,7 +666,10 @@ impl Client {
                     Class::Success => return Ok((body, total_count)),
                     Class::RateLimited => {
                         limited += 1;
-                        if limited > self.policy.max_429 {
+                        let since = *first_429.get_or_insert_with(Instant::now);
+                        if limited > self.policy.max_429
+                            || since.elapsed() > self.policy.max_429_wait
+                        {
                             return Err(Error::RateLimited {
                                 service: self.service,
                                 path: path.to_owned(),
@@ -655,7 +679,9 @@ impl Client {
                         tracing::warn!("GET {path}: 429, waiting (Retry-After, else backoff)");
                         continue;
                     }
-                    Class::Transient => format!("HTTP {status}{}", spaced(&body_detail(&body))),
+                    Class::Transient => {
+                        format!("HTTP {status}{}", spaced(&body_detail(&self.redact(&body))))
+                    }
                     Class::Auth | Class::Fatal => {
                         return Err(self.refusal("GET", path, status, &body));
                     }
@@ -685,16 +711,27 @@ impl Client {
 
 /// The whole body, read chunk by chunk into one buffer sized from `Content-Length` (a 1 MB
 /// listing page is then copied once, not gathered and copied twice).
-async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+/// A body past [`MAX_BODY`] is cut off and the answer counts as a transport failure: a page of
+/// 1,000 Slack accounts is ~1 MB, and a server streaming without end must not exhaust memory.
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
     // A lying header must not make us reserve gigabytes up front.
     const MAX_RESERVE: u64 = 16 << 20;
     let hint = resp.content_length().unwrap_or(0).min(MAX_RESERVE);
     let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
-    while let Some(chunk) = resp.chunk().await? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_message(&e))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(format!(
+                "the answer is larger than {} MiB, more than any page or account needs; cut off",
+                MAX_BODY >> 20
+            ));
+        }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
 }
+
+/// The largest answer body read.
+const MAX_BODY: usize = 64 << 20;
 
 /// One request's result: an answer (any status) or a transport failure.
 #[derive(Debug)]

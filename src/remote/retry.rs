@@ -11,6 +11,9 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     /// 429 answers tolerated for one request before giving up.
     pub max_429: u32,
+    /// Longest time one request may stay rate-limited, from its first 429 (a server sending
+    /// long `Retry-After`s 30 times would otherwise hold a run for an hour).
+    pub max_429_wait: Duration,
     /// First backoff.
     pub base: Duration,
     /// Longest backoff.
@@ -24,6 +27,7 @@ impl Default for RetryPolicy {
         Self {
             max_retries: 5,
             max_429: 30,
+            max_429_wait: Duration::from_mins(10),
             base: Duration::from_millis(250),
             cap: Duration::from_secs(20),
             max_retry_after: Duration::from_mins(2),

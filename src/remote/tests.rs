@@ -162,3 +162,107 @@ fn error_details_from_both_slack_shapes_and_jumpcloud() {
     assert_eq!(body_detail(b""), "");
     assert_eq!(body_detail("é".repeat(300).as_bytes()).chars().count(), 103);
 }
+
+/// A one-connection-at-a-time HTTP server on 127.0.0.1 that answers every request with
+/// `answer(request text)`, written in pieces until the client goes away; stops with the test.
+fn hostile(answer: impl Fn(&str, &mut std::net::TcpStream) + Send + 'static) -> String {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            answer(&String::from_utf8_lossy(&request), &mut stream);
+        }
+    });
+    format!("http://{addr}/scim/v2")
+}
+
+fn test_client(base: &str, token: &str) -> Client {
+    let options = NetOptions {
+        per_minute: 6000,
+        burst: 100,
+        single_per_minute: 6000,
+        single_burst: 100,
+        writes_per_minute: 6000,
+        write_burst: 100,
+        timeout: Duration::from_secs(20),
+        retry: RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        },
+    };
+    Client::slack(BaseUrl::parse(base).unwrap(), &Secret::new(token), &options).unwrap()
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_off_not_held_in_memory() {
+    let base = hostile(|_, stream| {
+        use std::io::Write;
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        let chunk = vec![b' '; 1 << 20];
+        loop {
+            let head = format!("{:x}\r\n", chunk.len());
+            if stream.write_all(head.as_bytes()).is_err()
+                || stream.write_all(&chunk).is_err()
+                || stream.write_all(b"\r\n").is_err()
+            {
+                return;
+            }
+        }
+    });
+    let e = test_client(&base, "xoxp-t")
+        .get("/Users")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("larger than 64 MiB"), "{e}");
+}
+
+#[tokio::test]
+async fn a_credential_echoed_in_an_answer_is_blanked() {
+    let base = hostile(|request, stream| {
+        use std::io::Write;
+        let echoed = request.replace(['\r', '\n', '"'], " ");
+        let body = format!(
+            r#"{{"Errors":{{"description":"bad request; you sent {echoed}","code":400}}}}"#
+        );
+        let _ = write!(
+            stream,
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let e = test_client(&base, "xoxp-SECRET-123")
+        .get("/Users")
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(!text.contains("SECRET"), "{text}");
+    assert!(text.contains("Bearer [credential redacted]"), "{text}");
+    // Blanked before the quote is cut short, so no half token shows either.
+    let base = hostile(|request, stream| {
+        use std::io::Write;
+        let at = request.find("xoxp-").unwrap();
+        let body = format!("{}{}", "x".repeat(193), &request[at..at + 15]);
+        let _ = write!(
+            stream,
+            "HTTP/1.1 500 Oops\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let e = test_client(&base, "xoxp-SECRET-123")
+        .get("/Users")
+        .await
+        .unwrap_err();
+    assert!(!e.to_string().contains("xoxp-"), "{e}");
+}
