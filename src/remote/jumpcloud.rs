@@ -145,11 +145,14 @@ async fn v1_listing(
                 ));
             }
             Some(p) => {
-                tracing::warn!(
-                    "{endpoint} changed while it was paged ({p}); reading it again ({} of {})",
-                    attempt + 1,
-                    opts.max_rereads
-                );
+                // The last attempt is not followed by another read: no "3 of 2".
+                if attempt < opts.max_rereads {
+                    tracing::warn!(
+                        "{endpoint} changed while it was paged ({p}); reading it again ({} of {})",
+                        attempt + 1,
+                        opts.max_rereads
+                    );
+                }
                 last = p;
             }
         }
@@ -303,6 +306,14 @@ pub async fn fetch(
 ) -> Result<JumpCloudCounts, Error> {
     let mut counts = JumpCloudCounts::default();
     let (users, total) = v1_listing(client, "/api/systemusers", opts, progress).await?;
+    if total == 0 {
+        // `audit` refuses a JumpCloud input without a single user (every Slack account would
+        // look unknown): nothing to save.
+        return Err(Error::Incomplete {
+            what: "JumpCloud /api/systemusers".to_owned(),
+            problem: "the listing is empty (no users)".to_owned(),
+        });
+    }
     counts.users = total;
     for (skip, body) in users {
         snapshot.insert(format!("systemusers/skip-{skip:06}.json"), body);

@@ -736,3 +736,42 @@ fn a_live_read_that_cannot_be_parsed_is_kept_aside_with_save() {
     assert!(page.exists(), "{r:?}");
     assert!(!save.join("jumpcloud").exists() && !save.join("slack").exists());
 }
+
+fn demo_config() -> JumpCloudConfig {
+    JumpCloudConfig::from_bundle(root().join("fixtures/demo/jumpcloud")).expect("demo bundle")
+}
+
+#[test]
+fn an_empty_jumpcloud_user_listing_is_never_saved() {
+    let jc = JumpCloudEmulator::start(JumpCloudConfig {
+        users: Vec::new(),
+        ..demo_config()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("jc");
+    let r = fetch("jumpcloud", &jc.base_url(), &out, &[], &[JC_KEY]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no users"), "{r:?}");
+    assert!(r.stderr.contains("nothing was saved"), "{r:?}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn jumpcloud_v1_rereads_are_counted_up_to_the_limit() {
+    let jc = JumpCloudEmulator::start(JumpCloudConfig {
+        v1_total_moves: true,
+        ..demo_config()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("jc");
+    let r = fetch("jumpcloud", &jc.base_url(), &out, &[], &[JC_KEY]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("reading it again (2 of 2)"), "{r:?}");
+    assert!(!r.stderr.contains("(3 of 2)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("kept changing while it was paged (3 attempts)"),
+        "{r:?}"
+    );
+    assert!(!out.exists());
+}
