@@ -55,6 +55,17 @@ pub(crate) fn retry_policy(net: &NetArgs) -> RetryPolicy {
     retry
 }
 
+/// [`remote::jumpcloud::MAX_V2_RECORDS`], which a test knob may only lower (so that a server
+/// paging without end is stopped after a few pages).
+fn max_v2_records() -> u64 {
+    std::env::var("SCIMDRIFT_TEST_MAX_V2_RECORDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(remote::jumpcloud::MAX_V2_RECORDS, |n| {
+            n.min(remote::jumpcloud::MAX_V2_RECORDS)
+        })
+}
+
 fn options(net: &NetArgs) -> NetOptions {
     let retry = retry_policy(net);
     NetOptions {
@@ -204,6 +215,7 @@ pub fn read_jumpcloud(
         concurrency: usize::from(net.concurrency),
         max_rereads: net.max_rereads,
         slack_app_ids: slack_apps.to_vec(),
+        max_v2_records: max_v2_records(),
     };
     let mut snapshot = Snapshot::new(base.as_str());
     let bar = progress(global, "JumpCloud");

@@ -2,7 +2,8 @@
 //!
 //! v1 listings (`/api/systemusers`, `/api/applications`) page with `limit=100&skip=N&sort=_id`
 //! and are checked against `totalCount`; v2 listings are bare arrays paged until an *empty* page
-//! (a short page is not the end, `reference/jumpcloud.md` §3.1).
+//! (a short page is not the end, `reference/jumpcloud.md` §3.1), with no id on two pages, no
+//! more records than `x-total-count` where it is sent, and never beyond [`MAX_V2_RECORDS`].
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -27,7 +28,14 @@ pub struct JumpCloudFetch {
     pub max_rereads: u32,
     /// Slack connector ids given on the command line (recorded in the manifest).
     pub slack_app_ids: Vec<String>,
+    /// Most records one v2 listing may hold ([`MAX_V2_RECORDS`]; lower only in tests).
+    pub max_v2_records: u64,
 }
+
+/// Most records one v2 listing may hold before the server is taken to page it without end (it
+/// may also take twice as many pages as full pages would, for short ones): far above any real
+/// organisation, so it only stops a server that keeps answering with new records.
+pub const MAX_V2_RECORDS: u64 = 1_000_000;
 
 /// Counts of a fetch.
 #[derive(Clone, Debug, Default)]
@@ -55,11 +63,26 @@ struct Ids {
     #[serde(rename = "_id")]
     underscore_id: Option<String>,
     id: Option<String>,
+    /// A graph record's target (`GraphConnection`: members and associations have no id of
+    /// their own).
+    #[serde(default)]
+    to: Option<serde_json::Value>,
 }
 
 impl Ids {
     fn id(self) -> Option<String> {
         self.underscore_id.or(self.id)
+    }
+
+    /// What names the record within one listing: its graph target's `to.id` (as the loader
+    /// reads it), else its own id.
+    fn key(&self) -> Option<&str> {
+        self.to
+            .as_ref()
+            .and_then(|to| to.get("id"))
+            .and_then(serde_json::Value::as_str)
+            .or(self.underscore_id.as_deref())
+            .or(self.id.as_deref())
     }
 }
 
@@ -145,11 +168,14 @@ async fn v1_listing(
                 ));
             }
             Some(p) => {
-                tracing::warn!(
-                    "{endpoint} changed while it was paged ({p}); reading it again ({} of {})",
-                    attempt + 1,
-                    opts.max_rereads
-                );
+                // The last attempt is not followed by another read: no "3 of 2".
+                if attempt < opts.max_rereads {
+                    tracing::warn!(
+                        "{endpoint} changed while it was paged ({p}); reading it again ({} of {})",
+                        attempt + 1,
+                        opts.max_rereads
+                    );
+                }
                 last = p;
             }
         }
@@ -162,37 +188,34 @@ async fn v1_listing(
 }
 
 /// Reads a v2 listing page by page until an empty page; returns `(relative path, body)` pages
-/// and the ids of its records. Where the server sends `x-total-count` (unverified for JumpCloud;
-/// its PowerShell module reads it when present), it must not move while the listing is paged
-/// and the records may not exceed it, else the listing is read again (`max_rereads`) and then
-/// refused. Fewer records than it counts is read again too, and accepted (with a warning) once
-/// two reads in a row agree: JumpCloud's staff put short pages down to null association records
-/// it leaves out, which a change during paging would not explain (that moves the count). Each
-/// page's count is saved beside it as `skip-N.json.headers` (as `curl -D` would) for the loader.
+/// and the ids of its records. An id (a graph record's `to.id`) on two pages means the listing
+/// moved while it was paged (v2 has no sort, so records may be missing too): it is read again
+/// (`max_rereads`) and then refused. Where the server sends `x-total-count` (unverified for
+/// JumpCloud; its PowerShell module reads it when present), it must not move while the listing
+/// is paged and the records may not exceed it, else the same. Fewer records than it counts is
+/// read again too; once two reads in a row agree the pages are kept (JumpCloud's staff put short
+/// pages down to null association records it leaves out, which a change during paging would not
+/// explain) but the listing is incomplete: each page's count is saved beside it as
+/// `skip-N.json.headers` (as `curl -D` would), and the loader's check of those makes the
+/// shortfall a completeness problem.
 async fn v2_listing(
     client: Client,
     endpoint: String,
     folder: String,
     max_rereads: u32,
+    max_records: u64,
 ) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>), Error> {
     let mut last = String::new();
     let mut shortfall: Option<(u64, u64)> = None;
     for attempt in 0..=max_rereads {
-        let (pages, ids, totals) = v2_pages(&client, &endpoint, &folder).await?;
-        let held: u64 = totals.iter().map(|(n, _)| n).sum();
+        let pass = v2_pages(&client, &endpoint, &folder, max_records).await?;
+        let held: u64 = pass.totals.iter().map(|(n, _)| n).sum();
         // Only the pages that carry the header count (the closing empty page may not), as in
-        // the loader's offline check.
-        let carried: Vec<u64> = totals.iter().filter_map(|(_, t)| *t).collect();
-        let problem = carried.first().copied().and_then(|total| {
-            if carried.iter().any(|t| *t != total) {
-                Some(format!(
-                    "x-total-count moved while it was paged (first {total})"
-                ))
-            } else if held > total {
-                Some(format!(
-                    "the pages hold {held} records but x-total-count is {total}"
-                ))
-            } else if held < total && shortfall != Some((held, total)) {
+        // the loader's offline check; the pass stopped at a count that moved.
+        let total = pass.totals.iter().find_map(|(_, t)| *t);
+        let problem = pass.moved.or_else(|| {
+            let total = total?;
+            if held < total && shortfall != Some((held, total)) {
                 shortfall = Some((held, total));
                 Some(format!(
                     "the pages hold {held} of the {total} records x-total-count counts"
@@ -200,15 +223,15 @@ async fn v2_listing(
             } else {
                 if held < total {
                     tracing::warn!(
-                        "JumpCloud {endpoint}: the pages hold {held} of the {total} records x-total-count counts, the same on two reads: taken as null records JumpCloud leaves out"
+                        "JumpCloud {endpoint}: the pages hold {held} of the {total} records x-total-count counts, the same on two reads: the listing is incomplete (JumpCloud's staff put short pages down to null association records it leaves out, but which records are missing cannot be known); `audit` refuses it unless --allow-incomplete"
                     );
                 }
                 None
             }
         });
         let Some(problem) = problem else {
-            let mut out = Vec::with_capacity(pages.len() * 2);
-            for ((rel, body), (_, total)) in pages.into_iter().zip(totals) {
+            let mut out = Vec::with_capacity(pass.pages.len() * 2);
+            for ((rel, body), (_, total)) in pass.pages.into_iter().zip(pass.totals) {
                 if let Some(total) = total {
                     out.push((
                         format!("{rel}.headers"),
@@ -217,7 +240,7 @@ async fn v2_listing(
                 }
                 out.push((rel, body));
             }
-            return Ok((out, ids));
+            return Ok((out, pass.ids));
         };
         if attempt < max_rereads {
             tracing::warn!(
@@ -234,28 +257,54 @@ async fn v2_listing(
     })
 }
 
-/// One pass over a v2 listing: the pages, the records' ids, and each page's record count and
-/// `x-total-count`.
-#[allow(clippy::type_complexity)]
+/// One pass over a v2 listing.
+#[derive(Default)]
+struct V2Pass {
+    /// `(relative path, body)` of each page read.
+    pages: Vec<(String, Vec<u8>)>,
+    /// The records' own ids (`_id`/`id`), in order.
+    ids: Vec<String>,
+    /// Each page's record count and `x-total-count`.
+    totals: Vec<(u64, Option<u64>)>,
+    /// Why the pass stopped before an empty page: the listing moved under it.
+    moved: Option<String>,
+}
+
+/// One pass over a v2 listing, until an empty page, or until it is seen to move (an id read
+/// before, an `x-total-count` that changes or that the records exceed: [`V2Pass::moved`]).
+/// A listing beyond `max_records` (or its pages) is refused: no organisation's is that long, so
+/// the server is not paging it to an end.
 async fn v2_pages(
     client: &Client,
     endpoint: &str,
     folder: &str,
-) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>, Vec<(u64, Option<u64>)>), Error> {
+    max_records: u64,
+) -> Result<V2Pass, Error> {
     let sep = if endpoint.contains('?') { '&' } else { '?' };
+    let max_pages = (max_records.saturating_mul(2) / LIMIT).max(1);
+    let mut pass = V2Pass::default();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut skip = 0u64;
-    let mut pages = Vec::new();
-    let mut ids: Vec<String> = Vec::new();
-    let mut totals = Vec::new();
+    let mut held = 0u64;
     loop {
+        if held > max_records || pass.pages.len() as u64 >= max_pages {
+            return Err(Error::Incomplete {
+                what: format!("JumpCloud {endpoint}"),
+                problem: format!(
+                    "still no empty page after {held} records on {} pages (the most one listing may hold is {max_records} records on {max_pages} pages, far above any real organisation): the server does not page it to an end",
+                    pass.pages.len()
+                ),
+            });
+        }
         let path = format!("{endpoint}{sep}limit={LIMIT}&skip={skip}");
         let (body, total) = client.get_counted(&path).await?;
         let records: Vec<Ids> = serde_json::from_slice(&body).map_err(|e| body_error(&path, e))?;
         let n = records.len() as u64;
         // A server that ignores `skip` would be paged for ever: a page that repeats the one
-        // before it (graph records carry no top-level id, so bodies are compared).
+        // before it (records without ids are compared as bodies).
         if n > 0
-            && pages
+            && pass
+                .pages
                 .last()
                 .is_some_and(|(_, prev): &(String, Vec<u8>)| *prev == body)
         {
@@ -266,11 +315,40 @@ async fn v2_pages(
                 ),
             });
         }
-        ids.extend(records.into_iter().filter_map(Ids::id));
-        pages.push((format!("{folder}/skip-{skip:06}.json"), body));
-        totals.push((n, total));
+        let first = pass.totals.iter().find_map(|(_, t)| *t);
+        if let (Some(first), Some(now)) = (first, total)
+            && now != first
+        {
+            pass.moved = Some(format!(
+                "x-total-count moved while it was paged (first {first}, then {now} at skip {skip})"
+            ));
+            return Ok(pass);
+        }
+        if let Some(key) = records
+            .iter()
+            .filter_map(Ids::key)
+            .find(|key| !seen.insert((*key).to_owned()))
+        {
+            pass.moved = Some(format!(
+                "{key} appeared twice (again at skip {skip}): the listing moved, and v2 has no sort, so records may also be missing"
+            ));
+            return Ok(pass);
+        }
+        pass.ids.extend(records.into_iter().filter_map(Ids::id));
+        pass.pages
+            .push((format!("{folder}/skip-{skip:06}.json"), body));
+        pass.totals.push((n, total));
         if n == 0 {
-            return Ok((pages, ids, totals));
+            return Ok(pass);
+        }
+        held += n;
+        if let Some(count) = first.or(total)
+            && held > count
+        {
+            pass.moved = Some(format!(
+                "the pages hold more than the {count} records x-total-count counts ({held} by skip {skip})"
+            ));
+            return Ok(pass);
         }
         skip += n;
     }
@@ -303,6 +381,14 @@ pub async fn fetch(
 ) -> Result<JumpCloudCounts, Error> {
     let mut counts = JumpCloudCounts::default();
     let (users, total) = v1_listing(client, "/api/systemusers", opts, progress).await?;
+    if total == 0 {
+        // `audit` refuses a JumpCloud input without a single user (every Slack account would
+        // look unknown): nothing to save.
+        return Err(Error::Incomplete {
+            what: "JumpCloud /api/systemusers".to_owned(),
+            problem: "the listing is empty (no users)".to_owned(),
+        });
+    }
     counts.users = total;
     for (skip, body) in users {
         snapshot.insert(format!("systemusers/skip-{skip:06}.json"), body);
@@ -318,6 +404,7 @@ pub async fn fetch(
         "/api/v2/usergroups".to_owned(),
         "usergroups".to_owned(),
         opts.max_rereads,
+        opts.max_v2_records,
     )
     .await?;
     progress.inc(
@@ -334,7 +421,7 @@ pub async fn fetch(
         snapshot.insert(rel, body);
     }
     progress.inc_length(2 * group_ids.len() as u64);
-    let max_rereads = opts.max_rereads;
+    let (max_rereads, max_records) = (opts.max_rereads, opts.max_v2_records);
     let mut jobs = Vec::new();
     for id in &group_ids {
         for (endpoint, folder) in [
@@ -349,7 +436,7 @@ pub async fn fetch(
         ] {
             let (client, progress) = (client.clone(), progress.clone());
             jobs.push(async move {
-                let r = v2_listing(client, endpoint, folder, max_rereads).await;
+                let r = v2_listing(client, endpoint, folder, max_rereads, max_records).await;
                 progress.inc(1);
                 r
             });
@@ -393,6 +480,7 @@ pub async fn fetch(
                 format!("/api/v2/applications/{app}/users"),
                 format!("applications/{app}/users"),
                 opts.max_rereads,
+                opts.max_v2_records,
             )
         })
         .collect();

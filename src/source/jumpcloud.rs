@@ -400,8 +400,9 @@ fn read_v2_folder<T: for<'de> Deserialize<'de>>(
 
 /// Checks a v2 folder against the `x-total-count` of its pages' header dumps
 /// (`skip-N.json.headers`, as `fetch` and `curl -D` write them), where there are any: it must
-/// not move from page to page and the records may not exceed it (problems); fewer records is a
-/// notice (null records JumpCloud leaves out of its pages).
+/// not move from page to page and the records may not exceed it or fall short of it (all
+/// problems: a shortfall is put down to null records JumpCloud leaves out of its pages, but
+/// which records are missing cannot be known).
 fn check_total_headers<T>(
     store: &dyn Store,
     headers: Vec<PathBuf>,
@@ -447,15 +448,47 @@ fn check_total_headers<T>(
             "{what}: the pages hold {held} records but x-total-count says {total} ({})",
             first_path.display()
         ));
-    } else if u64::try_from(held).is_ok_and(|h| h < *total) {
+    } else if let Some(missing) = u64::try_from(held)
+        .ok()
+        .and_then(|h| total.checked_sub(h))
+        .filter(|m| *m > 0)
+    {
         // A change during paging moves the count; a steady shortfall is what JumpCloud's staff
-        // put down to null association records left out of the pages.
-        out.notices.push(format!(
-            "{what}: the pages hold {held} of the {total} records x-total-count counts ({}), taken as null records JumpCloud leaves out of its pages",
+        // put down to null association records left out of the pages. Which records those are
+        // cannot be known: a user missing from a listing looks unentitled, so it is a
+        // completeness problem like a missing page.
+        out.problems.push(format!(
+            "{what}: the pages hold {held} of the {total} records x-total-count counts ({}; {missing} missing): JumpCloud's staff put short pages down to null association records it leaves out, but which records are missing cannot be known",
             first_path.display()
         ));
     }
     Ok(())
+}
+
+/// A v2 listing has no sort: an id on two of its pages means it moved while it was paged, so
+/// records may also be missing (a problem, as in the live reader).
+fn check_v2_repeats<'a>(
+    what: &str,
+    ids: impl Iterator<Item = &'a str> + Clone,
+    out: &mut Loaded<JumpCloud>,
+) {
+    let later = files::repeats(ids.clone());
+    if later.is_empty() {
+        return;
+    }
+    let mut named: BTreeSet<&str> = BTreeSet::new();
+    for (i, id) in ids.enumerate() {
+        if later.binary_search(&i).is_ok() {
+            named.insert(id);
+        }
+    }
+    let shown: Vec<&str> = named.iter().take(5).copied().collect();
+    out.problems.push(format!(
+        "{what}: {} id(s) appear more than once ({}{}): the listing moved while it was exported, so records may also be missing",
+        named.len(),
+        shown.join(", "),
+        if named.len() > 5 { ", …" } else { "" }
+    ));
 }
 
 /// The `N` of a `skip-N.json` page name.
@@ -486,6 +519,7 @@ fn graph_targets(
             targets.push((id, kind.unwrap_or(default_kind)));
         }
     }
+    check_v2_repeats(what, targets.iter().map(|(id, _)| id.as_str()), out);
     Ok(targets)
 }
 
@@ -603,6 +637,7 @@ fn load_groups(
     out: &mut Loaded<JumpCloud>,
 ) -> Result<Vec<JcGroup>, Error> {
     let mut groups: BTreeMap<String, JcGroup> = BTreeMap::new();
+    let mut listed: Vec<String> = Vec::new();
     for (path, items) in read_v2_folder::<WireGroup>(store, dir, "usergroups", out)? {
         for (i, w) in items.into_iter().enumerate() {
             let id =
@@ -611,6 +646,7 @@ fn load_groups(
                     record: format!("[{i}]"),
                     problem: "group has no id".to_owned(),
                 })?;
+            listed.push(id.clone());
             groups.insert(
                 id.clone(),
                 JcGroup {
@@ -621,6 +657,8 @@ fn load_groups(
             );
         }
     }
+    check_v2_repeats("usergroups", listed.iter().map(String::as_str), out);
+    drop(listed);
     // Each group's folders are independent: read them on all cores.
     let ids: Vec<String> = groups.keys().cloned().collect();
     let template = Loaded {

@@ -58,6 +58,13 @@ pub(crate) struct JumpCloudConfig {
     pub(crate) total_count_extra: usize,
     /// `x-total-count` grows with every request, as in an org changing while it is read.
     pub(crate) total_count_moves: bool,
+    /// What v2 lists serve beyond their records (a server that never pages to an end).
+    pub(crate) v2_tail: V2Tail,
+    /// v2 pages at `skip` ≥ `limit` start this many records earlier, as if records had been
+    /// added before them while the listing was paged (v2 has no sort): ids repeat across pages.
+    pub(crate) v2_skip_shift: usize,
+    /// v1 `totalCount` grows with every request, as in an org changing while it is read.
+    pub(crate) v1_total_moves: bool,
     /// Seed of the fault dice.
     pub(crate) seed: u64,
     /// Port to bind on 127.0.0.1 (0 = any free port).
@@ -81,6 +88,9 @@ impl Default for JumpCloudConfig {
             total_count_header: false,
             total_count_extra: 0,
             total_count_moves: false,
+            v2_tail: V2Tail::None,
+            v2_skip_shift: 0,
+            v1_total_moves: false,
             seed: 1,
             port: 0,
         }
@@ -103,6 +113,19 @@ impl JumpCloudConfig {
     pub(crate) fn generated(n_users: usize, n_groups: usize, seed: u64) -> Self {
         seed::generate(n_users, n_groups, seed)
     }
+}
+
+/// What v2 list pages beyond the last record hold, for [`routes::TAIL_PAGES`] pages (then the
+/// empty page, so a reader that never stops on its own still ends in a test).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum V2Tail {
+    /// The empty page, as JumpCloud ends a listing.
+    #[default]
+    None,
+    /// Full pages of records never seen before, at every `skip`.
+    Fresh,
+    /// Two full pages of records, in turn.
+    Alternating,
 }
 
 /// A running JumpCloud emulator on 127.0.0.1; dropping it shuts it down.

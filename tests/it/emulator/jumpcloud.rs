@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::slack::{is_bot, primary_email};
 use super::{assert_key_order, demo, http, read, retry_after};
-use crate::support::jumpcloud_emulator::{JumpCloudConfig, JumpCloudEmulator};
+use crate::support::jumpcloud_emulator::{JumpCloudConfig, JumpCloudEmulator, V2Tail};
 use crate::support::slack_emulator::SlackConfig;
 
 const JC_KEY: &str = "jc-emulator-key";
@@ -296,4 +296,88 @@ fn jumpcloud_and_slack_generated_orgs_share_people() {
         shared < humans.len(),
         "some Slack accounts belong to nobody"
     );
+}
+
+#[test]
+fn jumpcloud_paging_faults_tails_shifts_and_moving_totals() {
+    let ids = |page: &Value| -> Vec<String> {
+        page.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Fresh: beyond the records, full pages of new ids at every skip (then, far on, the end).
+    let emu = Jc::start(JumpCloudConfig {
+        v2_tail: V2Tail::Fresh,
+        ..JumpCloudConfig::generated(30, 5, 3)
+    });
+    let (_, real) = read(emu.get("/api/v2/usergroups?limit=100").send().unwrap());
+    assert_eq!(real.as_array().unwrap().len(), 5);
+    let (_, a) = read(
+        emu.get("/api/v2/usergroups?limit=100&skip=5")
+            .send()
+            .unwrap(),
+    );
+    let (_, b) = read(
+        emu.get("/api/v2/usergroups?limit=100&skip=105")
+            .send()
+            .unwrap(),
+    );
+    let (a, b) = (ids(&a), ids(&b));
+    assert_eq!((a.len(), b.len()), (100, 100));
+    assert!(a.iter().all(|id| !b.contains(id)), "never seen before");
+    let (_, end) = read(
+        emu.get("/api/v2/usergroups?limit=100&skip=50005")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(end, json!([]), "the tail ends after 500 pages");
+
+    // Alternating: two pages in turn.
+    let emu = Jc::start(JumpCloudConfig {
+        v2_tail: V2Tail::Alternating,
+        ..JumpCloudConfig::generated(30, 5, 3)
+    });
+    let page = |skip: usize| {
+        let (_, p) = read(
+            emu.get(&format!("/api/v2/usergroups?limit=100&skip={skip}"))
+                .send()
+                .unwrap(),
+        );
+        ids(&p)
+    };
+    let (a, b, c) = (page(5), page(105), page(205));
+    assert_ne!(a, b);
+    assert_eq!(a, c);
+
+    // Shift: a page at skip > 0 starts earlier, so ids repeat across pages.
+    let emu = Jc::start(JumpCloudConfig {
+        v2_skip_shift: 50,
+        ..JumpCloudConfig::generated(30, 150, 3)
+    });
+    let first = {
+        let (_, p) = read(emu.get("/api/v2/usergroups?limit=100").send().unwrap());
+        ids(&p)
+    };
+    let (_, second) = read(
+        emu.get("/api/v2/usergroups?limit=100&skip=100")
+            .send()
+            .unwrap(),
+    );
+    let second = ids(&second);
+    assert_eq!(second.len(), 100);
+    assert_eq!(second[..50], first[50..]);
+
+    // v1 totalCount that grows with every request.
+    let emu = Jc::start(JumpCloudConfig {
+        v1_total_moves: true,
+        ..JumpCloudConfig::generated(30, 5, 3)
+    });
+    let total = || {
+        let (_, p) = read(emu.get("/api/systemusers?limit=100").send().unwrap());
+        p["totalCount"].as_u64().unwrap()
+    };
+    let (one, two) = (total(), total());
+    assert!(one >= 30 && two > one, "{one} {two}");
 }

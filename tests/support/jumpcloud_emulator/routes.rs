@@ -12,13 +12,15 @@ use hyper::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::JumpCloudConfig;
 use super::kit::{self, Outcome, Req, Response, Rng};
+use super::{JumpCloudConfig, V2Tail};
 
 /// Page size when `limit` is absent, and the documented ceiling.
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 100;
 const LOG_CAP: usize = 100_000;
+/// Pages a [`V2Tail`] other than `None` serves before the closing empty page.
+pub(super) const TAIL_PAGES: usize = 500;
 
 /// Counters and the request log.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +46,9 @@ pub(super) struct State {
     total_count_header: bool,
     total_count_extra: usize,
     total_count_moves: bool,
+    v2_tail: V2Tail,
+    v2_skip_shift: usize,
+    v1_total_moves: bool,
     rng: Rng,
     pub(super) stats: Stats,
 }
@@ -73,6 +78,9 @@ impl State {
             total_count_header: config.total_count_header,
             total_count_extra: config.total_count_extra,
             total_count_moves: config.total_count_moves,
+            v2_tail: config.v2_tail,
+            v2_skip_shift: config.v2_skip_shift,
+            v1_total_moves: config.v1_total_moves,
             rng: Rng::new(config.seed),
             stats: Stats::default(),
         }
@@ -228,9 +236,9 @@ fn dispatch(st: &mut State, req: &Req) -> Response {
     }
     let st = &*st;
     match req.segments().as_slice() {
-        ["api", "systemusers"] => v1_list(&st.users, req, None),
+        ["api", "systemusers"] => v1_list(st, &st.users, req, None),
         ["api", "systemusers", id] => one(&st.users, id),
-        ["api", "applications"] => v1_list(&st.applications, req, Some("name")),
+        ["api", "applications"] => v1_list(st, &st.applications, req, Some("name")),
         ["api", "applications", id] => one(&st.applications, id),
         ["api", "v2", "usergroups"] => v2_list(st, &st.usergroups, req),
         ["api", "v2", "usergroups", id] => one(&st.usergroups, id),
@@ -390,7 +398,7 @@ struct V1List {
     results: Vec<Value>,
 }
 
-fn v1_list(records: &[Value], req: &Req, default_sort: Option<&str>) -> Response {
+fn v1_list(st: &State, records: &[Value], req: &Req, default_sort: Option<&str>) -> Response {
     let result = limit_skip(req).and_then(|(limit, skip)| {
         let selected = select(records, req, default_sort)?;
         let fields = req.param("fields");
@@ -401,7 +409,12 @@ fn v1_list(records: &[Value], req: &Req, default_sort: Option<&str>) -> Response
             .map(|r| project(r, fields))
             .collect();
         Ok(V1List {
-            total_count: selected.len(),
+            total_count: selected.len()
+                + if st.v1_total_moves {
+                    usize::try_from(st.stats.requests).unwrap_or(0)
+                } else {
+                    0
+                },
             results,
         })
     });
@@ -415,12 +428,21 @@ fn v2_list(st: &State, records: &[Value], req: &Req) -> Response {
     let result = limit_skip(req).and_then(|(limit, skip)| {
         let selected = select(records, req, None)?;
         let fields = req.param("fields");
-        let page: Vec<Value> = selected
+        // Only after a full page: a short listing is not moved under its reader.
+        let start = if skip >= limit {
+            skip.saturating_sub(st.v2_skip_shift)
+        } else {
+            skip
+        };
+        let mut page: Vec<Value> = selected
             .iter()
-            .skip(skip)
+            .skip(start)
             .take(limit)
             .map(|r| project(r, fields))
             .collect();
+        if page.is_empty() && limit > 0 {
+            page = tail(st.v2_tail, skip.saturating_sub(selected.len()), limit);
+        }
         Ok((page, selected.len()))
     });
     match result {
@@ -448,4 +470,21 @@ fn v2_list(st: &State, records: &[Value], req: &Req) -> Response {
         }
         Err(text) => message(StatusCode::BAD_REQUEST, &text),
     }
+}
+
+/// The records of a [`V2Tail`] page `beyond` records past the end of a list.
+fn tail(kind: V2Tail, beyond: usize, limit: usize) -> Vec<Value> {
+    let page = beyond / limit;
+    if page >= TAIL_PAGES {
+        return Vec::new();
+    }
+    let id = |i: usize| match kind {
+        V2Tail::None => None,
+        V2Tail::Fresh => Some(format!("fresh{:019}", beyond + i)),
+        V2Tail::Alternating => Some(format!("turn{}{i:019}", page % 2)),
+    };
+    (0..limit)
+        .map_while(id)
+        .map(|id| json!({"id": id, "name": id, "type": "user"}))
+        .collect()
 }
