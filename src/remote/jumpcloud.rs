@@ -28,7 +28,8 @@ pub struct JumpCloudFetch {
     pub max_rereads: u32,
     /// Slack connector ids given on the command line (recorded in the manifest).
     pub slack_app_ids: Vec<String>,
-    /// Most records one v2 listing may hold ([`MAX_V2_RECORDS`]; lower only in tests).
+    /// Most records one listing may hold, v2 or v1 (`totalCount`) ([`MAX_V2_RECORDS`]; lower
+    /// only in tests).
     pub max_v2_records: u64,
 }
 
@@ -123,6 +124,16 @@ async fn v1_listing(
                     .to_owned(),
             });
         };
+        // A lying count must not plan a request (and a job in memory) per 100 records of it.
+        if total > opts.max_v2_records {
+            return Err(Error::Incomplete {
+                what: format!("JumpCloud {endpoint}"),
+                problem: format!(
+                    "totalCount {total} is beyond any real organisation (more than {})",
+                    opts.max_v2_records
+                ),
+            });
+        }
         let mut pages = vec![(0u64, body, Some(total), ids)];
         let jobs: Vec<_> = (LIMIT..total)
             .step_by(usize::try_from(LIMIT).unwrap_or(100))

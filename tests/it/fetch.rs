@@ -924,3 +924,26 @@ fn jumpcloud_v1_rereads_are_counted_up_to_the_limit() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_jumpcloud_v1_total_count_beyond_any_organisation_is_refused_before_paging() {
+    let jc = JumpCloudEmulator::start(demo_config());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("jc");
+    // The demo's 42 users against a ceiling lowered to 20 (the real one is 1,000,000).
+    let r = fetch(
+        "jumpcloud",
+        &jc.base_url(),
+        &out,
+        &[],
+        &[JC_KEY, ("SCIMDRIFT_TEST_MAX_V2_RECORDS", "20")],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("totalCount 42 is beyond any real organisation (more than 20)"),
+        "{r:?}"
+    );
+    assert!(!out.exists());
+    assert_eq!(jc.requests(), 1, "only the first page was read");
+}
