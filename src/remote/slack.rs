@@ -254,13 +254,45 @@ async fn get_body(
     client.get(&page_path(resource, start, count)).await
 }
 
-/// A page's envelope and ids, or the error naming the request that brought the page.
+/// A page's envelope and ids, or the error naming the request that brought the page. A body
+/// that is not JSON at all (a proxy's HTML page answered with 200) is named by what it starts
+/// with, as the file loader names such a file, instead of by `serde_json`'s first column.
 fn parse_head(resource: &str, start: u64, count: u32, body: &[u8]) -> Result<Head, Error> {
     serde_json::from_slice(body).map_err(|source| Error::Body {
         service: "Slack SCIM",
         path: page_path(resource, start, count),
-        source,
+        source: not_json(body).map_or(source, <serde_json::Error as de::Error>::custom),
     })
+}
+
+/// What a body that must be a JSON page holds instead, worded as the file loader words a file
+/// ("not a JSON page: it starts with" and its first characters, an HTML error page, say), or
+/// `None` when it starts as JSON does (its error is then `serde_json`'s own).
+fn not_json(body: &[u8]) -> Option<String> {
+    const SHOWN: usize = 32;
+    let head = body
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .trim_ascii_start();
+    match head.first() {
+        Some(b'{' | b'[') => return None,
+        None => return Some("an empty body, not a JSON page".to_owned()),
+        Some(_) => {}
+    }
+    let head = String::from_utf8_lossy(&head[..head.len().min(4 * SHOWN)]);
+    let line = head.lines().next().unwrap_or_default();
+    let mut shown: String = line
+        .chars()
+        .take(SHOWN)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() > SHOWN {
+        shown.push('…');
+    }
+    Some(format!(
+        "not a JSON page: it starts with `{}`",
+        shown.trim_end()
+    ))
 }
 
 /// Parses a page's envelope and ids (the body itself is kept as it came).
@@ -388,11 +420,14 @@ async fn read_listing(
         match read_once(client, resource, opts, progress).await? {
             Ok(pages) => return Ok(pages),
             Err(problem) => {
-                tracing::warn!(
-                    "/{resource} changed while it was paged ({problem}); reading it again ({} of {})",
-                    attempt + 1,
-                    opts.max_rereads
-                );
+                // After the last attempt, the error says it all.
+                if attempt < opts.max_rereads {
+                    tracing::warn!(
+                        "/{resource} changed while it was paged ({problem}); reading it again ({} of {})",
+                        attempt + 1,
+                        opts.max_rereads
+                    );
+                }
                 last = problem;
             }
         }
@@ -611,6 +646,25 @@ mod tests {
     fn a_mangled_key_is_an_unknown_key() {
         let page = check("{\"Resources\":[{\"i\u{1}d\":\"U1\"},{\"id\":\"U2\"}]}").unwrap();
         assert_eq!(page.ids, [None, Some("U2".to_owned())]);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_named_by_how_it_starts() {
+        let said = |body: &str| match check(body) {
+            Err(Error::Body { source, .. }) => source.to_string(),
+            other => panic!("accepted {body}: {:?}", other.map(|p| p.held)),
+        };
+        assert_eq!(
+            said("\n <html><body>502 Bad Gateway</body></html>\n"),
+            "not a JSON page: it starts with `<html><body>502 Bad Gateway</bod…`"
+        );
+        assert_eq!(
+            said("Unauthorized\r\nmore"),
+            "not a JSON page: it starts with `Unauthorized`"
+        );
+        assert_eq!(said(" \n"), "an empty body, not a JSON page");
+        // Broken JSON keeps serde_json's account of where it broke.
+        assert!(said(r#"{"Resources": [}"#).contains("line 1 column"));
     }
 
     #[test]

@@ -736,3 +736,44 @@ fn a_live_read_that_cannot_be_parsed_is_kept_aside_with_save() {
     assert!(page.exists(), "{r:?}");
     assert!(!save.join("jumpcloud").exists() && !save.join("slack").exists());
 }
+
+/// A generated org behind `faults`, without rate limits (some of these tests would send
+/// thousands of requests on the old code).
+fn faulty_slack(users: usize, faults: Faults) -> SlackEmulator {
+    let mut config = SlackConfig::generated(users, 11);
+    config.rate_limits = crate::support::slack_emulator::RateLimits::unlimited();
+    config.faults = faults;
+    SlackEmulator::start(config)
+}
+
+#[test]
+fn a_live_page_that_is_not_json_is_named_by_how_it_starts() {
+    let slack = faulty_slack(
+        250,
+        Faults {
+            html_page_at: Some(101),
+            ..Faults::default()
+        },
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    let r = fetch(
+        "slack",
+        &slack.base_url("v2"),
+        &out,
+        &["--page-size", "100"],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("GET /Users?startIndex=101&count=100"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("not a JSON page: it starts with `<html><body><h1>Sign in</h1></bo…`"),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains("line 1 column 1"), "{r:?}");
+    assert!(!out.exists());
+}
