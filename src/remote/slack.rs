@@ -2,9 +2,12 @@
 //!
 //! The first page gives `totalResults` and the page size; the other pages are fetched
 //! concurrently. A listing that moves while it is paged (totalResults changes, ids repeat, pages
-//! leave gaps) is read again, and if it never holds still nothing is saved.
+//! leave gaps) is read again, and if it never holds still nothing is saved. A `totalResults`
+//! above [`MAX_TOTAL_RESULTS`] is refused at once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
 use std::fmt;
@@ -12,10 +15,15 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{Client, Error, bounded};
+use super::{Client, Error};
 use crate::model::ScimVersion;
 use crate::source::Snapshot;
 use crate::source::wire::Key;
+
+/// The most accounts a listing may claim in `totalResults`: far above any Slack org (the largest
+/// Enterprise Grid orgs hold a few hundred thousand), so a claim beyond it is a broken or
+/// hostile server, refused before a page plan is made for it.
+pub const MAX_TOTAL_RESULTS: u64 = 10_000_000;
 
 /// What `fetch` needs beyond the client.
 #[derive(Clone, Debug)]
@@ -162,6 +170,40 @@ impl Seen {
     }
 }
 
+/// What the pages of one read share while they are in flight: their ids, and whether the
+/// requests not sent yet should stay unsent because the read already ends early (a page came back
+/// empty or short of a full page before `totalResults`), or cannot be used (a page could not be
+/// parsed). A server claiming far more than it holds then
+/// costs a few requests, not one per claimed page.
+struct Attempt {
+    seen: Seen,
+    total: u64,
+    /// Resources on the first page: a full page.
+    stride: u64,
+    stop: AtomicBool,
+}
+
+impl Attempt {
+    /// Takes the page's ids into the read's set, and stops the read's requests not sent yet when
+    /// the page says the read cannot go on as planned.
+    fn take(&self, page: &mut Page) {
+        self.seen.take(page);
+        let held = page.held as u64;
+        let short = held < self.stride && page.start.saturating_add(held) <= self.total;
+        if held == 0 || short {
+            self.stop();
+        }
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
 /// Why a read of a listing cannot be used because it moved while it was paged, or `None`. The
 /// pages are gone through in order, and the first problem found is named: `totalResults`
 /// moving, an id on two pages, then the pages not adding up to `totalResults`. Ids are only
@@ -218,20 +260,28 @@ async fn get_page(
 }
 
 /// Checks a page on a blocking thread: a 1,000-user page is milliseconds of CPU, which on the
-/// runtime's threads would hold up the other requests in flight. With `seen`, its ids go there.
+/// runtime's threads would hold up the other requests in flight. With `attempt`, its ids go
+/// there (and a page that cannot be parsed stops the attempt's requests not sent yet).
 fn spawn_check(
     resource: &'static str,
     start: u64,
     count: u32,
     body: Vec<u8>,
-    seen: Option<std::sync::Arc<Seen>>,
+    attempt: Option<Arc<Attempt>>,
 ) -> tokio::task::JoinHandle<Result<Page, Error>> {
     tokio::task::spawn_blocking(move || {
-        let mut page = check_page(resource, start, count, body)?;
-        if let Some(seen) = seen {
-            seen.take(&mut page);
+        let checked = check_page(resource, start, count, body);
+        match (checked, attempt) {
+            (Ok(mut page), Some(attempt)) => {
+                attempt.take(&mut page);
+                Ok(page)
+            }
+            (Err(e), Some(attempt)) => {
+                attempt.stop();
+                Err(e)
+            }
+            (checked, None) => checked,
         }
-        Ok(page)
     })
 }
 
@@ -332,6 +382,15 @@ async fn read_once(
                 .to_owned(),
         });
     };
+    if total > MAX_TOTAL_RESULTS {
+        return Err(Error::Incomplete {
+            what: format!("Slack SCIM /{resource}"),
+            problem: format!(
+                "the first page claims totalResults {total}, beyond the {MAX_TOTAL_RESULTS} \
+                 accounts scimdrift reads (no Slack org comes near it)"
+            ),
+        });
+    }
     let stride = first.held as u64;
     if total > 0 && stride == 0 {
         return Ok(Err(format!(
@@ -339,40 +398,31 @@ async fn read_once(
         )));
     }
     // Sized from the server's totalResults, within reason: the set grows if it must.
-    let seen = std::sync::Arc::new(Seen::with_capacity(
-        usize::try_from(total).unwrap_or(0).min(1 << 21),
-    ));
-    seen.take(&mut first);
+    let attempt = Arc::new(Attempt {
+        seen: Seen::with_capacity(usize::try_from(total).unwrap_or(0).min(1 << 21)),
+        total,
+        stride,
+        stop: AtomicBool::new(false),
+    });
+    attempt.seen.take(&mut first);
     let mut pages: BTreeMap<u64, Page> = BTreeMap::new();
     progress.set_length(total.div_ceil(stride.max(1)));
     progress.inc(1);
     pages.insert(1, first);
-    let starts: Vec<u64> = if stride == 0 {
-        Vec::new()
-    } else {
-        (1 + stride..=total)
-            .step_by(usize::try_from(stride).unwrap_or(usize::MAX))
-            .collect()
-    };
-    let jobs: Vec<_> = starts
-        .into_iter()
-        .map(|start| {
-            let (client, progress) = (client.clone(), progress.clone());
-            let seen = std::sync::Arc::clone(&seen);
-            let count = opts.page_size;
-            async move {
-                let body = get_body(&client, resource, start, count).await?;
-                progress.inc(1);
-                // Checked while the next request goes out.
-                Ok(spawn_check(resource, start, count, body, Some(seen)))
-            }
-        })
-        .collect();
-    for checking in bounded(opts.concurrency, jobs).await? {
-        let page = join(checking).await?;
+    for page in read_rest(client, resource, opts, progress, &attempt).await? {
         pages.insert(page.start, page);
     }
-    // Fill gaps left by pages shorter than the first (servers may page unevenly).
+    // An empty page ends the read at once: no gap is filled.
+    for page in pages.values() {
+        if page.held == 0 && page.start <= total {
+            return Ok(Err(format!(
+                "startIndex {} came back empty although totalResults is {total}",
+                page.start
+            )));
+        }
+    }
+    // Fill gaps left by pages shorter than the first (servers may page unevenly), one at a
+    // time: the requests after a short page were not sent.
     loop {
         let mut next = 1u64;
         let mut gap = None;
@@ -388,7 +438,7 @@ async fn read_once(
         };
         let mut page = get_page(client.clone(), resource, start, opts.page_size).await?;
         progress.inc(1);
-        seen.take(&mut page);
+        attempt.seen.take(&mut page);
         if page.held == 0 {
             return Ok(Err(format!(
                 "startIndex {start} came back empty although totalResults is {total}"
@@ -396,7 +446,7 @@ async fn read_once(
         }
         pages.insert(start, page);
     }
-    if let Some(problem) = moved(&pages, total, &seen, resource, opts.page_size)? {
+    if let Some(problem) = moved(&pages, total, &attempt.seen, resource, opts.page_size)? {
         return Ok(Err(problem));
     }
     tracing::info!(
@@ -405,6 +455,70 @@ async fn read_once(
         started.elapsed().as_millis()
     );
     Ok(Ok(pages.into_values().collect()))
+}
+
+/// Reads the pages after the first, `opts.concurrency` at a time, at every `stride` up to
+/// `totalResults`. The starts are made as they are needed, never listed up front, and none is
+/// sent once [`Attempt::take`] has stopped the read (the requests in flight still finish).
+async fn read_rest(
+    client: &Client,
+    resource: &'static str,
+    opts: &SlackFetch,
+    progress: &ProgressBar,
+    attempt: &Arc<Attempt>,
+) -> Result<Vec<Page>, Error> {
+    let (total, stride) = (attempt.total, attempt.stride);
+    let left = total.saturating_sub(stride).div_ceil(stride.max(1));
+    if left == 0 {
+        return Ok(Vec::new());
+    }
+    let step = usize::try_from(stride).unwrap_or(usize::MAX);
+    let starts = Arc::new(std::sync::Mutex::new((1 + stride..=total).step_by(step)));
+    let workers = opts
+        .concurrency
+        .clamp(1, usize::try_from(left).unwrap_or(usize::MAX));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let (client, progress) = (client.clone(), progress.clone());
+        let (starts, attempt) = (Arc::clone(&starts), Arc::clone(attempt));
+        let count = opts.page_size;
+        set.spawn(async move {
+            let mut checking = Vec::new();
+            while !attempt.stopped() {
+                let next = starts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some(start) = next else { break };
+                let body = get_body(&client, resource, start, count).await?;
+                progress.inc(1);
+                // Checked while the next request goes out.
+                checking.push(spawn_check(
+                    resource,
+                    start,
+                    count,
+                    body,
+                    Some(Arc::clone(&attempt)),
+                ));
+            }
+            Ok::<_, Error>(checking)
+        });
+    }
+    let mut pages = Vec::new();
+    while let Some(done) = set.join_next().await {
+        match done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())) {
+            Ok(checking) => {
+                for check in checking {
+                    pages.push(join(check).await?);
+                }
+            }
+            Err(e) => {
+                set.abort_all();
+                return Err(e);
+            }
+        }
+    }
+    Ok(pages)
 }
 
 /// Reads a listing until one read is consistent, at most `1 + max_rereads` times.
@@ -665,6 +779,30 @@ mod tests {
         assert_eq!(said(" \n"), "an empty body, not a JSON page");
         // Broken JSON keeps serde_json's account of where it broke.
         assert!(said(r#"{"Resources": [}"#).contains("line 1 column"));
+    }
+
+    #[test]
+    fn an_empty_or_short_page_stops_the_requests_not_sent() {
+        let attempt = || Attempt {
+            seen: Seen::with_capacity(0),
+            total: 9,
+            stride: 2,
+            stop: AtomicBool::new(false),
+        };
+        let stops = |start: u64, ids: &[Option<&str>]| {
+            let a = attempt();
+            let mut p = page(start, ids);
+            a.take(&mut p);
+            a.stopped()
+        };
+        let two = [Some("U1"), Some("U2")];
+        assert!(!stops(3, &two), "a full page");
+        assert!(!stops(9, &[Some("U9")]), "the last page, short by design");
+        assert!(stops(3, &[Some("U3")]), "short before the end");
+        assert!(stops(3, &[]), "empty");
+        let a = attempt();
+        a.stop();
+        assert!(a.stopped());
     }
 
     #[test]

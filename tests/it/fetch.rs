@@ -777,3 +777,80 @@ fn a_live_page_that_is_not_json_is_named_by_how_it_starts() {
     assert!(!r.stderr.contains("line 1 column 1"), "{r:?}");
     assert!(!out.exists());
 }
+
+#[test]
+fn a_huge_total_results_is_refused_before_any_paging() {
+    let slack = faulty_slack(
+        30,
+        Faults {
+            claimed_total: Some(1_000_000_000_000),
+            ..Faults::default()
+        },
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    let r = fetch(
+        "slack",
+        &slack.base_url("v2"),
+        &out,
+        &["--page-size", "10"],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("totalResults 1000000000000, beyond the 10000000"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("nothing was saved"), "{r:?}");
+    assert_eq!(slack.requests(), 1, "refused after the first page");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_total_results_lie_stops_paging_at_the_end_of_the_real_listing() {
+    // 300 users end on a full page (the next one is empty), 350 on a short one.
+    for users in [300, 350] {
+        let slack = faulty_slack(
+            users,
+            Faults {
+                claimed_total: Some(100_000),
+                ..Faults::default()
+            },
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("s");
+        let r = fetch(
+            "slack",
+            &slack.base_url("v2"),
+            &out,
+            &[
+                "--page-size",
+                "100",
+                "--concurrency",
+                "4",
+                "--max-rpm",
+                "100000",
+            ],
+            &[SLACK_TOKEN],
+        );
+        assert_eq!(r.code, 2, "{users}: {r:?}");
+        assert!(
+            r.stderr
+                .contains("came back empty although totalResults is 100000"),
+            "{users}: {r:?}"
+        );
+        assert!(r.stderr.contains("nothing was saved"), "{users}: {r:?}");
+        assert!(!out.exists());
+        // Three reads of the 3-4 real pages and the few requests in flight past them; not the
+        // 1,000 claimed pages (3,000 requests).
+        assert!(
+            slack.requests() <= 3 * 16,
+            "{users}: {} requests",
+            slack.requests()
+        );
+        // The warning counts the re-reads it announces, never one past them.
+        assert!(r.stderr.contains("reading it again (2 of 2)"), "{r:?}");
+        assert!(!r.stderr.contains("(3 of 2)"), "{r:?}");
+    }
+}
