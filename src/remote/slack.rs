@@ -2,8 +2,8 @@
 //!
 //! The first page gives `totalResults` and the page size; the other pages are fetched
 //! concurrently. A listing that moves while it is paged (totalResults changes, ids repeat, pages
-//! leave gaps) is read again, and if it never holds still nothing is saved. A `totalResults`
-//! above [`MAX_TOTAL_RESULTS`] is refused at once.
+//! leave gaps, a page answers for another `startIndex`) is read again, and if it never holds
+//! still nothing is saved. A `totalResults` above [`MAX_TOTAL_RESULTS`] is refused at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -127,6 +127,11 @@ struct Page {
     start: u64,
     body: Vec<u8>,
     total: Option<u64>,
+    /// The `startIndex` the page says it starts at.
+    echo: Option<u64>,
+    /// The listing and `count` it was asked with (to name the request).
+    resource: &'static str,
+    count: u32,
     /// Resources on the page (with or without an id).
     held: usize,
     /// The page's ids until [`Seen::take`] moves them into the read's set.
@@ -172,8 +177,8 @@ impl Seen {
 
 /// What the pages of one read share while they are in flight: their ids, and whether the
 /// requests not sent yet should stay unsent because the read already ends early (a page came back
-/// empty or short of a full page before `totalResults`), or cannot be used (a page could not be
-/// parsed). A server claiming far more than it holds then
+/// empty or short of a full page before `totalResults`), or cannot be used (a page answered for
+/// another `startIndex`, or could not be parsed). A server claiming far more than it holds then
 /// costs a few requests, not one per claimed page.
 struct Attempt {
     seen: Seen,
@@ -190,7 +195,7 @@ impl Attempt {
         self.seen.take(page);
         let held = page.held as u64;
         let short = held < self.stride && page.start.saturating_add(held) <= self.total;
-        if held == 0 || short {
+        if held == 0 || short || wrong_start(page, true).is_some() {
             self.stop();
         }
     }
@@ -201,6 +206,22 @@ impl Attempt {
 
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a page cannot be placed in the listing, or `None`: its `startIndex` is not the one asked
+/// for (or, in a listing of several pages, missing). The loader places pages by the `startIndex`
+/// they carry, so such a page would be saved as an overlap or a gap that `audit` refuses.
+fn wrong_start(page: &Page, several_pages: bool) -> Option<String> {
+    let asked = || page_path_of(page);
+    match page.echo {
+        Some(echo) if echo == page.start => None,
+        None if !several_pages => None,
+        Some(echo) => Some(format!(
+            "GET {} was answered with startIndex {echo}",
+            asked()
+        )),
+        None => Some(format!("GET {} was answered without a startIndex", asked())),
     }
 }
 
@@ -295,6 +316,11 @@ fn page_path(resource: &str, start: u64, count: u32) -> String {
     format!("/{resource}?startIndex={start}&count={count}")
 }
 
+/// The request that brought `page`.
+fn page_path_of(page: &Page) -> String {
+    page_path(page.resource, page.start, page.count)
+}
+
 async fn get_body(
     client: &Client,
     resource: &'static str,
@@ -346,18 +372,18 @@ fn not_json(body: &[u8]) -> Option<String> {
 }
 
 /// Parses a page's envelope and ids (the body itself is kept as it came).
-fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<Page, Error> {
+fn check_page(
+    resource: &'static str,
+    start: u64,
+    count: u32,
+    body: Vec<u8>,
+) -> Result<Page, Error> {
     let head = parse_head(resource, start, count, &body)?;
-    if let Some(echo) = head.start_index
-        && echo != start
-    {
-        tracing::warn!(
-            "GET {}: server answered startIndex {echo}",
-            page_path(resource, start, count)
-        );
-    }
     Ok(Page {
         start,
+        resource,
+        count,
+        echo: head.start_index,
         total: head.total_results,
         held: head.ids.len(),
         ids: head.ids,
@@ -397,6 +423,11 @@ async fn read_once(
             "the first page is empty although totalResults is {total}"
         )));
     }
+    // A first page in the wrong place is not followed by a thousand more.
+    let several = total > stride;
+    if let Some(problem) = wrong_start(&first, several) {
+        return Ok(Err(problem));
+    }
     // Sized from the server's totalResults, within reason: the set grows if it must.
     let attempt = Arc::new(Attempt {
         seen: Seen::with_capacity(usize::try_from(total).unwrap_or(0).min(1 << 21)),
@@ -412,8 +443,11 @@ async fn read_once(
     for page in read_rest(client, resource, opts, progress, &attempt).await? {
         pages.insert(page.start, page);
     }
-    // An empty page ends the read at once: no gap is filled.
+    // A page in the wrong place, or an empty one, ends the read at once: no gap is filled.
     for page in pages.values() {
+        if let Some(problem) = wrong_start(page, several) {
+            return Ok(Err(problem));
+        }
         if page.held == 0 && page.start <= total {
             return Ok(Err(format!(
                 "startIndex {} came back empty although totalResults is {total}",
@@ -439,6 +473,9 @@ async fn read_once(
         let mut page = get_page(client.clone(), resource, start, opts.page_size).await?;
         progress.inc(1);
         attempt.seen.take(&mut page);
+        if let Some(problem) = wrong_start(&page, true) {
+            return Ok(Err(problem));
+        }
         if page.held == 0 {
             return Ok(Err(format!(
                 "startIndex {start} came back empty although totalResults is {total}"
@@ -782,24 +819,47 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_or_short_page_stops_the_requests_not_sent() {
+    fn a_page_must_answer_for_the_start_it_was_asked_for() {
+        let with = |asked: u64, body: &str| check_page("Users", asked, 100, body.into()).unwrap();
+        let moved = with(101, r#"{"startIndex":1,"Resources":[]}"#);
+        assert_eq!(
+            wrong_start(&moved, true).as_deref(),
+            Some("GET /Users?startIndex=101&count=100 was answered with startIndex 1")
+        );
+        assert!(wrong_start(&with(101, r#"{"startIndex":101}"#), true).is_none());
+        // No startIndex places a page only when it is the whole listing (as the loader has it).
+        let bare = with(1, r#"{"Resources":[]}"#);
+        assert!(wrong_start(&bare, false).is_none());
+        assert_eq!(
+            wrong_start(&bare, true).as_deref(),
+            Some("GET /Users?startIndex=1&count=100 was answered without a startIndex")
+        );
+    }
+
+    #[test]
+    fn an_empty_short_or_misplaced_page_stops_the_requests_not_sent() {
         let attempt = || Attempt {
             seen: Seen::with_capacity(0),
             total: 9,
             stride: 2,
             stop: AtomicBool::new(false),
         };
-        let stops = |start: u64, ids: &[Option<&str>]| {
+        let stops = |start: u64, ids: &[Option<&str>], echo: Option<u64>| {
             let a = attempt();
             let mut p = page(start, ids);
+            p.echo = echo;
             a.take(&mut p);
             a.stopped()
         };
         let two = [Some("U1"), Some("U2")];
-        assert!(!stops(3, &two), "a full page");
-        assert!(!stops(9, &[Some("U9")]), "the last page, short by design");
-        assert!(stops(3, &[Some("U3")]), "short before the end");
-        assert!(stops(3, &[]), "empty");
+        assert!(!stops(3, &two, Some(3)), "a full page");
+        assert!(
+            !stops(9, &[Some("U9")], Some(9)),
+            "the last page, short by design"
+        );
+        assert!(stops(3, &[Some("U3")], Some(3)), "short before the end");
+        assert!(stops(3, &[], Some(3)), "empty");
+        assert!(stops(3, &two, Some(1)), "answered for another start");
         let a = attempt();
         a.stop();
         assert!(a.stopped());

@@ -854,3 +854,54 @@ fn a_total_results_lie_stops_paging_at_the_end_of_the_real_listing() {
         assert!(!r.stderr.contains("(3 of 2)"), "{r:?}");
     }
 }
+
+#[test]
+fn a_page_answering_for_another_start_index_is_never_saved() {
+    // Every page says startIndex 1 although it holds the users asked for: `audit` would read
+    // the saved pages as overlapping, so fetch must not save them.
+    let slack = faulty_slack(
+        250,
+        Faults {
+            echoed_start_index: Some(1),
+            ..Faults::default()
+        },
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    let r = fetch(
+        "slack",
+        &slack.base_url("v2"),
+        &out,
+        &["--page-size", "100"],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("GET /Users?startIndex=101&count=100 was answered with startIndex 1"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("nothing was saved"), "{r:?}");
+    assert!(!out.exists());
+    // A live audit keeps no snapshot of it either.
+    let save = tmp.path().join("snap");
+    let jc = root().join("fixtures/demo/jumpcloud");
+    let r = run_env(
+        None,
+        &[
+            "audit",
+            "--slack-url",
+            &slack.base_url("v2"),
+            "--page-size",
+            "100",
+            "--jumpcloud",
+            arg(&jc),
+            "--save",
+            arg(&save),
+        ],
+        &[SLACK_TOKEN],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("answered with startIndex 1"), "{r:?}");
+    assert!(!save.join("slack").exists(), "{r:?}");
+}
