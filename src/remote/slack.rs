@@ -2,9 +2,12 @@
 //!
 //! The first page gives `totalResults` and the page size; the other pages are fetched
 //! concurrently. A listing that moves while it is paged (totalResults changes, ids repeat, pages
-//! leave gaps) is read again, and if it never holds still nothing is saved.
+//! leave gaps, a page answers for another `startIndex`) is read again, and if it never holds
+//! still nothing is saved. A `totalResults` above [`MAX_TOTAL_RESULTS`] is refused at once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
 use std::fmt;
@@ -12,10 +15,15 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{Client, Error, bounded};
+use super::{Client, Error};
 use crate::model::ScimVersion;
 use crate::source::Snapshot;
 use crate::source::wire::Key;
+
+/// The most accounts a listing may claim in `totalResults`: far above any Slack org (the largest
+/// Enterprise Grid orgs hold a few hundred thousand), so a claim beyond it is a broken or
+/// hostile server, refused before a page plan is made for it.
+pub const MAX_TOTAL_RESULTS: u64 = 10_000_000;
 
 /// What `fetch` needs beyond the client.
 #[derive(Clone, Debug)]
@@ -119,6 +127,11 @@ struct Page {
     start: u64,
     body: Vec<u8>,
     total: Option<u64>,
+    /// The `startIndex` the page says it starts at.
+    echo: Option<u64>,
+    /// The listing and `count` it was asked with (to name the request).
+    resource: &'static str,
+    count: u32,
     /// Resources on the page (with or without an id).
     held: usize,
     /// The page's ids until [`Seen::take`] moves them into the read's set.
@@ -159,6 +172,56 @@ impl Seen {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .1
+    }
+}
+
+/// What the pages of one read share while they are in flight: their ids, and whether the
+/// requests not sent yet should stay unsent because the read already ends early (a page came back
+/// empty or short of a full page before `totalResults`), or cannot be used (a page answered for
+/// another `startIndex`, or could not be parsed). A server claiming far more than it holds then
+/// costs a few requests, not one per claimed page.
+struct Attempt {
+    seen: Seen,
+    total: u64,
+    /// Resources on the first page: a full page.
+    stride: u64,
+    stop: AtomicBool,
+}
+
+impl Attempt {
+    /// Takes the page's ids into the read's set, and stops the read's requests not sent yet when
+    /// the page says the read cannot go on as planned.
+    fn take(&self, page: &mut Page) {
+        self.seen.take(page);
+        let held = page.held as u64;
+        let short = held < self.stride && page.start.saturating_add(held) <= self.total;
+        if held == 0 || short || wrong_start(page, true).is_some() {
+            self.stop();
+        }
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a page cannot be placed in the listing, or `None`: its `startIndex` is not the one asked
+/// for (or, in a listing of several pages, missing). The loader places pages by the `startIndex`
+/// they carry, so such a page would be saved as an overlap or a gap that `audit` refuses.
+fn wrong_start(page: &Page, several_pages: bool) -> Option<String> {
+    let asked = || page_path_of(page);
+    match page.echo {
+        Some(echo) if echo == page.start => None,
+        None if !several_pages => None,
+        Some(echo) => Some(format!(
+            "GET {} was answered with startIndex {echo}",
+            asked()
+        )),
+        None => Some(format!("GET {} was answered without a startIndex", asked())),
     }
 }
 
@@ -218,20 +281,28 @@ async fn get_page(
 }
 
 /// Checks a page on a blocking thread: a 1,000-user page is milliseconds of CPU, which on the
-/// runtime's threads would hold up the other requests in flight. With `seen`, its ids go there.
+/// runtime's threads would hold up the other requests in flight. With `attempt`, its ids go
+/// there (and a page that cannot be parsed stops the attempt's requests not sent yet).
 fn spawn_check(
     resource: &'static str,
     start: u64,
     count: u32,
     body: Vec<u8>,
-    seen: Option<std::sync::Arc<Seen>>,
+    attempt: Option<Arc<Attempt>>,
 ) -> tokio::task::JoinHandle<Result<Page, Error>> {
     tokio::task::spawn_blocking(move || {
-        let mut page = check_page(resource, start, count, body)?;
-        if let Some(seen) = seen {
-            seen.take(&mut page);
+        let checked = check_page(resource, start, count, body);
+        match (checked, attempt) {
+            (Ok(mut page), Some(attempt)) => {
+                attempt.take(&mut page);
+                Ok(page)
+            }
+            (Err(e), Some(attempt)) => {
+                attempt.stop();
+                Err(e)
+            }
+            (checked, None) => checked,
         }
-        Ok(page)
     })
 }
 
@@ -245,6 +316,11 @@ fn page_path(resource: &str, start: u64, count: u32) -> String {
     format!("/{resource}?startIndex={start}&count={count}")
 }
 
+/// The request that brought `page`.
+fn page_path_of(page: &Page) -> String {
+    page_path(page.resource, page.start, page.count)
+}
+
 async fn get_body(
     client: &Client,
     resource: &'static str,
@@ -254,28 +330,60 @@ async fn get_body(
     client.get(&page_path(resource, start, count)).await
 }
 
-/// A page's envelope and ids, or the error naming the request that brought the page.
+/// A page's envelope and ids, or the error naming the request that brought the page. A body
+/// that is not JSON at all (a proxy's HTML page answered with 200) is named by what it starts
+/// with, as the file loader names such a file, instead of by `serde_json`'s first column.
 fn parse_head(resource: &str, start: u64, count: u32, body: &[u8]) -> Result<Head, Error> {
     serde_json::from_slice(body).map_err(|source| Error::Body {
         service: "Slack SCIM",
         path: page_path(resource, start, count),
-        source,
+        source: not_json(body).map_or(source, <serde_json::Error as de::Error>::custom),
     })
 }
 
-/// Parses a page's envelope and ids (the body itself is kept as it came).
-fn check_page(resource: &str, start: u64, count: u32, body: Vec<u8>) -> Result<Page, Error> {
-    let head = parse_head(resource, start, count, &body)?;
-    if let Some(echo) = head.start_index
-        && echo != start
-    {
-        tracing::warn!(
-            "GET {}: server answered startIndex {echo}",
-            page_path(resource, start, count)
-        );
+/// What a body that must be a JSON page holds instead, worded as the file loader words a file
+/// ("not a JSON page: it starts with" and its first characters, an HTML error page, say), or
+/// `None` when it starts as JSON does (its error is then `serde_json`'s own).
+fn not_json(body: &[u8]) -> Option<String> {
+    const SHOWN: usize = 32;
+    let head = body
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .trim_ascii_start();
+    match head.first() {
+        Some(b'{' | b'[') => return None,
+        None => return Some("an empty body, not a JSON page".to_owned()),
+        Some(_) => {}
     }
+    let head = String::from_utf8_lossy(&head[..head.len().min(4 * SHOWN)]);
+    let line = head.lines().next().unwrap_or_default();
+    let mut shown: String = line
+        .chars()
+        .take(SHOWN)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() > SHOWN {
+        shown.push('…');
+    }
+    Some(format!(
+        "not a JSON page: it starts with `{}`",
+        shown.trim_end()
+    ))
+}
+
+/// Parses a page's envelope and ids (the body itself is kept as it came).
+fn check_page(
+    resource: &'static str,
+    start: u64,
+    count: u32,
+    body: Vec<u8>,
+) -> Result<Page, Error> {
+    let head = parse_head(resource, start, count, &body)?;
     Ok(Page {
         start,
+        resource,
+        count,
+        echo: head.start_index,
         total: head.total_results,
         held: head.ids.len(),
         ids: head.ids,
@@ -300,47 +408,55 @@ async fn read_once(
                 .to_owned(),
         });
     };
+    if total > MAX_TOTAL_RESULTS {
+        return Err(Error::Incomplete {
+            what: format!("Slack SCIM /{resource}"),
+            problem: format!(
+                "the first page claims totalResults {total}, beyond the {MAX_TOTAL_RESULTS} \
+                 accounts scimdrift reads (no Slack org comes near it)"
+            ),
+        });
+    }
     let stride = first.held as u64;
     if total > 0 && stride == 0 {
         return Ok(Err(format!(
             "the first page is empty although totalResults is {total}"
         )));
     }
+    // A first page in the wrong place is not followed by a thousand more.
+    let several = total > stride;
+    if let Some(problem) = wrong_start(&first, several) {
+        return Ok(Err(problem));
+    }
     // Sized from the server's totalResults, within reason: the set grows if it must.
-    let seen = std::sync::Arc::new(Seen::with_capacity(
-        usize::try_from(total).unwrap_or(0).min(1 << 21),
-    ));
-    seen.take(&mut first);
+    let attempt = Arc::new(Attempt {
+        seen: Seen::with_capacity(usize::try_from(total).unwrap_or(0).min(1 << 21)),
+        total,
+        stride,
+        stop: AtomicBool::new(false),
+    });
+    attempt.seen.take(&mut first);
     let mut pages: BTreeMap<u64, Page> = BTreeMap::new();
     progress.set_length(total.div_ceil(stride.max(1)));
     progress.inc(1);
     pages.insert(1, first);
-    let starts: Vec<u64> = if stride == 0 {
-        Vec::new()
-    } else {
-        (1 + stride..=total)
-            .step_by(usize::try_from(stride).unwrap_or(usize::MAX))
-            .collect()
-    };
-    let jobs: Vec<_> = starts
-        .into_iter()
-        .map(|start| {
-            let (client, progress) = (client.clone(), progress.clone());
-            let seen = std::sync::Arc::clone(&seen);
-            let count = opts.page_size;
-            async move {
-                let body = get_body(&client, resource, start, count).await?;
-                progress.inc(1);
-                // Checked while the next request goes out.
-                Ok(spawn_check(resource, start, count, body, Some(seen)))
-            }
-        })
-        .collect();
-    for checking in bounded(opts.concurrency, jobs).await? {
-        let page = join(checking).await?;
+    for page in read_rest(client, resource, opts, progress, &attempt).await? {
         pages.insert(page.start, page);
     }
-    // Fill gaps left by pages shorter than the first (servers may page unevenly).
+    // A page in the wrong place, or an empty one, ends the read at once: no gap is filled.
+    for page in pages.values() {
+        if let Some(problem) = wrong_start(page, several) {
+            return Ok(Err(problem));
+        }
+        if page.held == 0 && page.start <= total {
+            return Ok(Err(format!(
+                "startIndex {} came back empty although totalResults is {total}",
+                page.start
+            )));
+        }
+    }
+    // Fill gaps left by pages shorter than the first (servers may page unevenly), one at a
+    // time: the requests after a short page were not sent.
     loop {
         let mut next = 1u64;
         let mut gap = None;
@@ -356,7 +472,10 @@ async fn read_once(
         };
         let mut page = get_page(client.clone(), resource, start, opts.page_size).await?;
         progress.inc(1);
-        seen.take(&mut page);
+        attempt.seen.take(&mut page);
+        if let Some(problem) = wrong_start(&page, true) {
+            return Ok(Err(problem));
+        }
         if page.held == 0 {
             return Ok(Err(format!(
                 "startIndex {start} came back empty although totalResults is {total}"
@@ -364,7 +483,7 @@ async fn read_once(
         }
         pages.insert(start, page);
     }
-    if let Some(problem) = moved(&pages, total, &seen, resource, opts.page_size)? {
+    if let Some(problem) = moved(&pages, total, &attempt.seen, resource, opts.page_size)? {
         return Ok(Err(problem));
     }
     tracing::info!(
@@ -373,6 +492,70 @@ async fn read_once(
         started.elapsed().as_millis()
     );
     Ok(Ok(pages.into_values().collect()))
+}
+
+/// Reads the pages after the first, `opts.concurrency` at a time, at every `stride` up to
+/// `totalResults`. The starts are made as they are needed, never listed up front, and none is
+/// sent once [`Attempt::take`] has stopped the read (the requests in flight still finish).
+async fn read_rest(
+    client: &Client,
+    resource: &'static str,
+    opts: &SlackFetch,
+    progress: &ProgressBar,
+    attempt: &Arc<Attempt>,
+) -> Result<Vec<Page>, Error> {
+    let (total, stride) = (attempt.total, attempt.stride);
+    let left = total.saturating_sub(stride).div_ceil(stride.max(1));
+    if left == 0 {
+        return Ok(Vec::new());
+    }
+    let step = usize::try_from(stride).unwrap_or(usize::MAX);
+    let starts = Arc::new(std::sync::Mutex::new((1 + stride..=total).step_by(step)));
+    let workers = opts
+        .concurrency
+        .clamp(1, usize::try_from(left).unwrap_or(usize::MAX));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let (client, progress) = (client.clone(), progress.clone());
+        let (starts, attempt) = (Arc::clone(&starts), Arc::clone(attempt));
+        let count = opts.page_size;
+        set.spawn(async move {
+            let mut checking = Vec::new();
+            while !attempt.stopped() {
+                let next = starts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some(start) = next else { break };
+                let body = get_body(&client, resource, start, count).await?;
+                progress.inc(1);
+                // Checked while the next request goes out.
+                checking.push(spawn_check(
+                    resource,
+                    start,
+                    count,
+                    body,
+                    Some(Arc::clone(&attempt)),
+                ));
+            }
+            Ok::<_, Error>(checking)
+        });
+    }
+    let mut pages = Vec::new();
+    while let Some(done) = set.join_next().await {
+        match done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())) {
+            Ok(checking) => {
+                for check in checking {
+                    pages.push(join(check).await?);
+                }
+            }
+            Err(e) => {
+                set.abort_all();
+                return Err(e);
+            }
+        }
+    }
+    Ok(pages)
 }
 
 /// Reads a listing until one read is consistent, at most `1 + max_rereads` times.
@@ -388,11 +571,14 @@ async fn read_listing(
         match read_once(client, resource, opts, progress).await? {
             Ok(pages) => return Ok(pages),
             Err(problem) => {
-                tracing::warn!(
-                    "/{resource} changed while it was paged ({problem}); reading it again ({} of {})",
-                    attempt + 1,
-                    opts.max_rereads
-                );
+                // After the last attempt, the error says it all.
+                if attempt < opts.max_rereads {
+                    tracing::warn!(
+                        "/{resource} changed while it was paged ({problem}); reading it again ({} of {})",
+                        attempt + 1,
+                        opts.max_rereads
+                    );
+                }
                 last = problem;
             }
         }
@@ -628,6 +814,72 @@ mod tests {
     fn a_mangled_key_is_an_unknown_key() {
         let page = check("{\"Resources\":[{\"i\u{1}d\":\"U1\"},{\"id\":\"U2\"}]}").unwrap();
         assert_eq!(page.ids, [None, Some("U2".to_owned())]);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_named_by_how_it_starts() {
+        let said = |body: &str| match check(body) {
+            Err(Error::Body { source, .. }) => source.to_string(),
+            other => panic!("accepted {body}: {:?}", other.map(|p| p.held)),
+        };
+        assert_eq!(
+            said("\n <html><body>502 Bad Gateway</body></html>\n"),
+            "not a JSON page: it starts with `<html><body>502 Bad Gateway</bod…`"
+        );
+        assert_eq!(
+            said("Unauthorized\r\nmore"),
+            "not a JSON page: it starts with `Unauthorized`"
+        );
+        assert_eq!(said(" \n"), "an empty body, not a JSON page");
+        // Broken JSON keeps serde_json's account of where it broke.
+        assert!(said(r#"{"Resources": [}"#).contains("line 1 column"));
+    }
+
+    #[test]
+    fn a_page_must_answer_for_the_start_it_was_asked_for() {
+        let with = |asked: u64, body: &str| check_page("Users", asked, 100, body.into()).unwrap();
+        let moved = with(101, r#"{"startIndex":1,"Resources":[]}"#);
+        assert_eq!(
+            wrong_start(&moved, true).as_deref(),
+            Some("GET /Users?startIndex=101&count=100 was answered with startIndex 1")
+        );
+        assert!(wrong_start(&with(101, r#"{"startIndex":101}"#), true).is_none());
+        // No startIndex places a page only when it is the whole listing (as the loader has it).
+        let bare = with(1, r#"{"Resources":[]}"#);
+        assert!(wrong_start(&bare, false).is_none());
+        assert_eq!(
+            wrong_start(&bare, true).as_deref(),
+            Some("GET /Users?startIndex=1&count=100 was answered without a startIndex")
+        );
+    }
+
+    #[test]
+    fn an_empty_short_or_misplaced_page_stops_the_requests_not_sent() {
+        let attempt = || Attempt {
+            seen: Seen::with_capacity(0),
+            total: 9,
+            stride: 2,
+            stop: AtomicBool::new(false),
+        };
+        let stops = |start: u64, ids: &[Option<&str>], echo: Option<u64>| {
+            let a = attempt();
+            let mut p = page(start, ids);
+            p.echo = echo;
+            a.take(&mut p);
+            a.stopped()
+        };
+        let two = [Some("U1"), Some("U2")];
+        assert!(!stops(3, &two, Some(3)), "a full page");
+        assert!(
+            !stops(9, &[Some("U9")], Some(9)),
+            "the last page, short by design"
+        );
+        assert!(stops(3, &[Some("U3")], Some(3)), "short before the end");
+        assert!(stops(3, &[], Some(3)), "empty");
+        assert!(stops(3, &two, Some(1)), "answered for another start");
+        let a = attempt();
+        a.stop();
+        assert!(a.stopped());
     }
 
     #[test]

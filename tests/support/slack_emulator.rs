@@ -64,6 +64,15 @@ pub(crate) struct Faults {
     /// Once this many PATCHes have been processed, the token is revoked: every request is
     /// then answered as a bad token (v1: 401 `invalid_authentication`).
     pub(crate) revoke_after_patches: Option<u32>,
+    /// Unfiltered `GET /Users` pages claim this `totalResults` instead of the real count (a
+    /// server that lies about the size of the listing).
+    pub(crate) claimed_total: Option<usize>,
+    /// Unfiltered `GET /Users` pages answer with this `startIndex`, whatever was asked (the
+    /// users on the page are still the ones asked for).
+    pub(crate) echoed_start_index: Option<usize>,
+    /// The unfiltered `GET /Users` page asked for at this `startIndex` is answered 200 with an
+    /// HTML body (a proxy's page passed off as a success).
+    pub(crate) html_page_at: Option<usize>,
 }
 
 /// One token bucket: `per_min` tokens a minute, holding at most `burst`.

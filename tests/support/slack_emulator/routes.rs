@@ -504,11 +504,20 @@ fn list_users(shared: &Mutex<State>, req: &Req, version: Version) -> Response {
                     .map(|(_, rec)| st.listed_user(rec, now, version))
                     .collect()
             });
-            let total = st.users.len();
+            let total = st.faults.claimed_total.unwrap_or(st.users.len());
+            let echoed = st.faults.echoed_start_index.unwrap_or(start);
+            let html = st.faults.html_page_at == Some(start);
             drop(guard);
+            if html {
+                return kit::text(
+                    StatusCode::OK,
+                    "text/html",
+                    "<html><body><h1>Sign in</h1></body></html>\n",
+                );
+            }
             // The rendered texts, their commas and the envelope.
             let size = page.iter().map(|u| u.get().len() + 1).sum::<usize>() + 512;
-            return list_body(version, page, total, start, size);
+            return list_body(version, page, total, echoed, size);
         }
     };
     list_body(version, page, total, start, 0)
