@@ -345,30 +345,15 @@ fn parse_head(resource: &str, start: u64, count: u32, body: &[u8]) -> Result<Hea
 /// ("not a JSON page: it starts with" and its first characters, an HTML error page, say), or
 /// `None` when it starts as JSON does (its error is then `serde_json`'s own).
 fn not_json(body: &[u8]) -> Option<String> {
-    const SHOWN: usize = 32;
     let head = body
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(body)
         .trim_ascii_start();
     match head.first() {
-        Some(b'{' | b'[') => return None,
-        None => return Some("an empty body, not a JSON page".to_owned()),
-        Some(_) => {}
+        Some(b'{' | b'[') => None,
+        None => Some("an empty body, not a JSON page".to_owned()),
+        Some(_) => Some(crate::source::not_json(body)),
     }
-    let head = String::from_utf8_lossy(&head[..head.len().min(4 * SHOWN)]);
-    let line = head.lines().next().unwrap_or_default();
-    let mut shown: String = line
-        .chars()
-        .take(SHOWN)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if line.chars().count() > SHOWN {
-        shown.push('…');
-    }
-    Some(format!(
-        "not a JSON page: it starts with `{}`",
-        shown.trim_end()
-    ))
 }
 
 /// Parses a page's envelope and ids (the body itself is kept as it came).

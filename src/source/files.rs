@@ -156,7 +156,7 @@ pub(super) const UTF16: &str =
 
 /// What a file that must hold a JSON page holds instead, for an error: an HTML error page, a
 /// proxy's `Unauthorized`, `null`.
-pub(super) fn not_json(bytes: &[u8]) -> String {
+pub(crate) fn not_json(bytes: &[u8]) -> String {
     const SHOWN: usize = 32;
     let head = strip_bom(bytes).trim_ascii_start();
     let head = String::from_utf8_lossy(&head[..head.len().min(4 * SHOWN)]);

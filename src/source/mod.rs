@@ -12,6 +12,7 @@ pub(crate) mod wire;
 
 use std::path::PathBuf;
 
+pub(crate) use files::not_json;
 pub use files::{InputDigest, sha256_hex};
 pub use jumpcloud::{applications_from, load as load_jumpcloud, load_from as load_jumpcloud_from};
 pub use slack::{load as load_slack, load_from as load_slack_from, parse_user as parse_slack_user};
