@@ -888,3 +888,27 @@ fn a_file_named_twice_in_any_spelling_is_refused_before_anything_is_written() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("--save"), "{r:?}");
 }
+
+#[test]
+fn output_to_a_named_pipe_is_written_to_its_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let r = audit(&["--format", "json", "--output", arg(&fifo)], &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let text = reader.join().unwrap();
+    assert!(text.contains("\"schema_version\": 1"), "{text}");
+    // Still a pipe, not replaced by a file; no temporary file left beside it.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
