@@ -403,7 +403,15 @@ impl Client {
                     total_count,
                     ..
                 } => match retry::classify(status) {
-                    Class::Success => return Ok((body, total_count)),
+                    // A body that quotes the credential (an echo or debug page answered 200)
+                    // is blanked here, before any of it can reach an error or a snapshot.
+                    Class::Success => {
+                        let body = match self.redact(&body) {
+                            std::borrow::Cow::Borrowed(_) => body,
+                            std::borrow::Cow::Owned(clean) => clean,
+                        };
+                        return Ok((body, total_count));
+                    }
                     Class::RateLimited => {
                         limited += 1;
                         let since = *first_429.get_or_insert_with(Instant::now);

@@ -265,4 +265,20 @@ async fn a_credential_echoed_in_an_answer_is_blanked() {
         .await
         .unwrap_err();
     assert!(!e.to_string().contains("xoxp-"), "{e}");
+    // A 200 that quotes it (an echo page) is blanked before anything can quote or save it.
+    let base = hostile(|request, stream| {
+        use std::io::Write;
+        let at = request.find("Bearer").unwrap();
+        let body = &request[at..at + 22];
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let body = test_client(&base, "xoxp-SECRET-123")
+        .get("/Users")
+        .await
+        .unwrap();
+    assert_eq!(body, b"Bearer [credential redacted]");
 }
