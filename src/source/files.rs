@@ -387,6 +387,15 @@ pub(super) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
+/// The first five of `items`, comma-separated, with `, …` when there are more: how a problem
+/// names the ids it is about.
+pub(super) fn first_few<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut items = items.into_iter();
+    let shown: Vec<&str> = items.by_ref().take(5).collect();
+    let more = if items.next().is_some() { ", …" } else { "" };
+    format!("{}{more}", shown.join(", "))
+}
+
 /// Positions in `ids` whose id occurred at an earlier position. Works on 64-bit hashes, sorted
 /// (one sequential pass and a sort of a million `u64`s, where probing a million-entry set costs a
 /// cache miss per id); strings are compared only for ids whose hash repeats (a real repeat, or a
@@ -478,6 +487,17 @@ mod tests {
         let many: Vec<String> = (0..10_000).map(|i| format!("U{i:08}")).collect();
         let with_repeat = many.iter().map(String::as_str).chain(["U00000007"]);
         assert_eq!(repeats(with_repeat), [10_000]);
+    }
+
+    #[test]
+    fn first_few_names_five_then_an_ellipsis() {
+        assert_eq!(first_few(["a", "b"]), "a, b");
+        assert_eq!(first_few(["1", "2", "3", "4", "5"]), "1, 2, 3, 4, 5");
+        assert_eq!(
+            first_few(["1", "2", "3", "4", "5", "6"]),
+            "1, 2, 3, 4, 5, …"
+        );
+        assert_eq!(first_few([]), "");
     }
 
     #[test]

@@ -299,14 +299,7 @@ fn check_v1<T: PartialEq>(
                 differ.insert(id(record).to_owned());
             }
         }
-        let named = |set: &BTreeSet<String>| {
-            let shown: Vec<&str> = set.iter().take(5).map(String::as_str).collect();
-            format!(
-                "{}{}",
-                shown.join(", "),
-                if set.len() > 5 { ", …" } else { "" }
-            )
-        };
+        let named = |set: &BTreeSet<String>| files::first_few(set.iter().map(String::as_str));
         if differ.is_empty() {
             out.notices.push(format!(
                 "{what}: {} id(s) appear more than once with the same record ({}); kept one of each",
@@ -482,12 +475,10 @@ fn check_v2_repeats<'a>(
             named.insert(id);
         }
     }
-    let shown: Vec<&str> = named.iter().take(5).copied().collect();
     out.problems.push(format!(
-        "{what}: {} id(s) appear more than once ({}{}): the listing moved while it was exported, so records may also be missing",
+        "{what}: {} id(s) appear more than once ({}): the listing moved while it was exported, so records may also be missing",
         named.len(),
-        shown.join(", "),
-        if named.len() > 5 { ", …" } else { "" }
+        files::first_few(named.iter().copied())
     ));
 }
 
@@ -739,12 +730,10 @@ fn load_groups(
         (missing_bindings, "associations.application"),
     ] {
         if !list.is_empty() {
-            let shown: Vec<&str> = list.iter().take(5).map(String::as_str).collect();
             out.problems.push(format!(
-                "usergroups: {} group(s) have no {folder}/ folder ({}{})",
+                "usergroups: {} group(s) have no {folder}/ folder ({})",
                 list.len(),
-                shown.join(", "),
-                if list.len() > 5 { ", …" } else { "" }
+                files::first_few(list.iter().map(String::as_str))
             ));
         }
     }
@@ -757,12 +746,10 @@ fn load_groups(
         .filter(|id| !groups.contains_key(*id))
         .collect();
     if !unknown.is_empty() {
-        let shown: Vec<&str> = unknown.iter().take(5).copied().collect();
         out.problems.push(format!(
-            "usergroups: {} nested group(s) are members of a group but not in the usergroups listing ({}{}): the listing is incomplete",
+            "usergroups: {} nested group(s) are members of a group but not in the usergroups listing ({}): the listing is incomplete",
             unknown.len(),
-            shown.join(", "),
-            if unknown.len() > 5 { ", …" } else { "" }
+            files::first_few(unknown.iter().copied())
         ));
     }
     Ok(groups.into_values().collect())

@@ -761,12 +761,10 @@ fn dedupe(mut users: Vec<SlackUser>, problems: &mut Vec<String>) -> Vec<SlackUse
     if !repeated.is_empty() {
         let mut flags = keep.into_iter();
         users.retain(|_| flags.next().unwrap_or(true));
-        let shown: Vec<&str> = repeated.iter().take(5).map(String::as_str).collect();
         problems.push(format!(
-            "{} user id(s) appear more than once ({}{}): the listing changed while it was paged",
+            "{} user id(s) appear more than once ({}): the listing changed while it was paged",
             repeated.len(),
-            shown.join(", "),
-            if repeated.len() > 5 { ", …" } else { "" }
+            files::first_few(repeated.iter().map(String::as_str))
         ));
     }
     users
