@@ -1570,3 +1570,38 @@ fn an_answer_about_another_account_stops_the_run_and_verify() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("with account W0NW0000013"), "{r:?}");
 }
+
+#[test]
+fn a_second_apply_on_a_journal_in_use_is_refused() {
+    let emu = emulator(Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let url = emu.base_url("v2");
+    let first = Command::new(env!("CARGO_BIN_EXE_scimdrift"))
+        .args(["apply", arg(&plan), "--slack-url", &url])
+        .args(["--max-changes", "10", "--yes", "--journal", arg(&journal)])
+        .env(TOKEN.0, TOKEN.1)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.total_patches() < 1 {
+        assert!(Instant::now() < deadline, "apply made no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Both would re-read and PATCH the same accounts, and record them twice.
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("in use"), "{r:?}");
+    assert!(first.wait_with_output().unwrap().status.success());
+    assert_only(&emu, &before, &TARGETS, 1);
+    let (outcomes, all) = journal_outcomes(&journal);
+    assert_eq!(outcomes.len(), TARGETS.len());
+    assert_eq!(all.len(), TARGETS.len(), "one outcome per account: {all:?}");
+}
