@@ -1605,3 +1605,21 @@ fn a_second_apply_on_a_journal_in_use_is_refused() {
     assert_eq!(outcomes.len(), TARGETS.len());
     assert_eq!(all.len(), TARGETS.len(), "one outcome per account: {all:?}");
 }
+
+#[test]
+fn verify_of_a_journal_cut_after_a_patching_record_checks_that_account() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let journal = tmp.path().join("run.jsonl");
+    // As a kill -9 between the PATCH and its outcome leaves it (here the PATCH never left).
+    let lines = [
+        serde_json::json!({"ts": "2026-01-01T00:00:00Z", "event": "start", "plan_sha256": "0"}),
+        serde_json::json!({"ts": "2026-01-01T00:00:01Z", "event": "patching",
+            "slack_user_id": TARGETS[0]}),
+    ];
+    std::fs::write(&journal, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    let r = verify_journal(&emu, &journal);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains(TARGETS[0]), "{r:?}");
+    assert!(r.stdout.contains("still-active"), "{r:?}");
+}
