@@ -1623,3 +1623,26 @@ fn verify_of_a_journal_cut_after_a_patching_record_checks_that_account() {
     assert!(r.stdout.contains(TARGETS[0]), "{r:?}");
     assert!(r.stdout.contains("still-active"), "{r:?}");
 }
+
+#[test]
+fn endless_429s_on_patches_stop_the_run() {
+    let emu = emulator(Faults {
+        forced_429: 1000,
+        writes_only: true,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    // No PATCH was accepted: the run could not run.
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(emu.responses_429() <= 32, "{} 429s", emu.responses_429());
+    let (outcomes, _) = journal_outcomes(&journal);
+    assert_eq!(outcomes[TARGETS[0]], "failed");
+    for id in &TARGETS[1..] {
+        assert_eq!(outcomes[*id], "not-attempted", "{id}");
+    }
+    assert_only(&emu, &before, &[], 0);
+}
