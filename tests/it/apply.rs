@@ -1646,3 +1646,36 @@ fn endless_429s_on_patches_stop_the_run() {
     }
     assert_only(&emu, &before, &[], 0);
 }
+
+#[test]
+fn a_patch_answered_200_that_leaves_the_account_active_is_unconfirmed_not_deactivated() {
+    let emu = emulator(Faults {
+        patch_ignored: true,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &[
+            "--yes",
+            "--confirm-timeout",
+            "1s",
+            "--journal",
+            arg(&journal),
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    let (outcomes, _) = journal_outcomes(&journal);
+    for id in TARGETS {
+        assert_eq!(outcomes[id], "unconfirmed", "{id}");
+        assert_eq!(emu.patch_count(id), 1, "{id}");
+    }
+    assert_eq!(active_map(&emu), before, "nothing landed");
+    let r = verify_journal(&emu, &journal);
+    assert_eq!(r.code, 1, "{r:?}");
+}
