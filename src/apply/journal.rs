@@ -334,12 +334,22 @@ impl Journal {
             .map_err(io)?;
         // Two runs on one journal would both re-read and PATCH the same accounts and record
         // them twice: the lock is held until this run ends (the OS drops it on a crash).
-        file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => Error::InUse {
-                path: path.to_path_buf(),
-            },
-            std::fs::TryLockError::Error(source) => io(source),
-        })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::InUse {
+                    path: path.to_path_buf(),
+                });
+            }
+            // A filesystem without locks must not make the journal unusable.
+            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(
+                    "{}: cannot be locked here ({e}); run one apply at a time on it",
+                    path.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
+        }
         let bytes = bytes_of(path)?;
         let (existing, tail) = parse(path, &bytes)?;
         if let Some(found) = existing.iter().find_map(|r| r.plan_sha256.as_deref())
