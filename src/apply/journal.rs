@@ -172,6 +172,12 @@ pub enum Error {
         /// This run's URL.
         expected: String,
     },
+    /// Another process holds the journal (an `apply` still running).
+    #[error("journal {} is in use by another scimdrift apply; wait for it to end", path.display())]
+    InUse {
+        /// The journal.
+        path: PathBuf,
+    },
     /// The journal belongs to another plan.
     #[error("journal {} belongs to another plan (sha256 {found}, this plan is {expected}); use a new --journal", path.display())]
     OtherPlan {
@@ -320,6 +326,30 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
+        let created = !path.exists();
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        // Two runs on one journal would both re-read and PATCH the same accounts and record
+        // them twice: the lock is held until this run ends (the OS drops it on a crash).
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::InUse {
+                    path: path.to_path_buf(),
+                });
+            }
+            // A filesystem without locks must not make the journal unusable.
+            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(
+                    "{}: cannot be locked here ({e}); run one apply at a time on it",
+                    path.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
+        }
         let bytes = bytes_of(path)?;
         let (existing, tail) = parse(path, &bytes)?;
         if let Some(found) = existing.iter().find_map(|r| r.plan_sha256.as_deref())
@@ -342,19 +372,8 @@ impl Journal {
         // their own. A whole record that only lacks its newline is kept: it may be the outcome
         // of a PATCH, and the journal is the audit trail.
         if let Tail::Torn { keep } = tail {
-            OpenOptions::new()
-                .write(true)
-                .open(path)
-                .and_then(|f| f.set_len(keep as u64))
-                .map_err(io)?;
+            file.set_len(keep as u64).map_err(io)?;
         }
-
-        let created = !path.exists();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
         if tail == Tail::Unterminated {
             // Fsynced with the `start` record below.
             file.write_all(b"\n").map_err(io)?;
@@ -521,6 +540,19 @@ mod tests {
         let (_j, old) = Journal::open(&path, "abc", URL).unwrap();
         assert_eq!(old.len(), 2);
         assert_eq!(read(&path).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_journal_in_use_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let (first, _) = Journal::open(&path, "abc", URL).unwrap();
+        let err = Journal::open(&path, "abc", URL).unwrap_err();
+        assert!(matches!(err, Error::InUse { .. }), "{err}");
+        assert_eq!(read(&path).unwrap().len(), 1, "nothing appended");
+        drop(first);
+        let (_j, old) = Journal::open(&path, "abc", URL).unwrap();
+        assert_eq!(old.len(), 1);
     }
 
     #[test]

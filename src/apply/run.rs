@@ -391,14 +391,13 @@ async fn run_action(
                     limited += 1;
                     let since = *first_429.get_or_insert_with(Instant::now);
                     if limited > policy.max_429 || since.elapsed() > policy.max_429_wait {
-                        let mut r = outcome(
-                            id,
-                            Outcome::Failed,
-                            format!("still rate-limited after {limited} 429 answers"),
-                        );
-                        r.http_status = Some(429);
-                        r.patches = Some(patches);
-                        return Ok(done(r, &before));
+                        // Endless 429s are about the run, not this account: stop it rather
+                        // than hammer Slack with the rest of the plan.
+                        return Err(Halt::Remote(Error::RateLimited {
+                            service: "Slack SCIM",
+                            path,
+                            count: limited,
+                        }));
                     }
                     continue;
                 }

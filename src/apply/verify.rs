@@ -41,9 +41,13 @@ fn targets(args: &VerifyArgs) -> Result<Targets, Error> {
     }
     if let Some(journal) = &args.journal {
         let records = super::journal::read(journal)?;
-        let mut ids: Vec<String> = super::journal::outcomes(&records).into_keys().collect();
-        ids.dedup();
-        return Ok(Targets::Ids(ids));
+        // Every account the journal names, a `patching` record's included: after a crash
+        // between a PATCH and its outcome, that account is the one most in need of a check.
+        let ids: std::collections::BTreeSet<String> = records
+            .into_iter()
+            .filter_map(|r| r.slack_user_id)
+            .collect();
+        return Ok(Targets::Ids(ids.into_iter().collect()));
     }
     if let Some(file) = &args.emails {
         let text = std::fs::read_to_string(file).map_err(|source| crate::source::Error::Read {

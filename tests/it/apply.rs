@@ -1570,3 +1570,112 @@ fn an_answer_about_another_account_stops_the_run_and_verify() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("with account W0NW0000013"), "{r:?}");
 }
+
+#[test]
+fn a_second_apply_on_a_journal_in_use_is_refused() {
+    let emu = emulator(Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let url = emu.base_url("v2");
+    let first = Command::new(env!("CARGO_BIN_EXE_scimdrift"))
+        .args(["apply", arg(&plan), "--slack-url", &url])
+        .args(["--max-changes", "10", "--yes", "--journal", arg(&journal)])
+        .env(TOKEN.0, TOKEN.1)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.total_patches() < 1 {
+        assert!(Instant::now() < deadline, "apply made no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Both would re-read and PATCH the same accounts, and record them twice.
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("in use"), "{r:?}");
+    assert!(first.wait_with_output().unwrap().status.success());
+    assert_only(&emu, &before, &TARGETS, 1);
+    let (outcomes, all) = journal_outcomes(&journal);
+    assert_eq!(outcomes.len(), TARGETS.len());
+    assert_eq!(all.len(), TARGETS.len(), "one outcome per account: {all:?}");
+}
+
+#[test]
+fn verify_of_a_journal_cut_after_a_patching_record_checks_that_account() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let journal = tmp.path().join("run.jsonl");
+    // As a kill -9 between the PATCH and its outcome leaves it (here the PATCH never left).
+    let lines = [
+        serde_json::json!({"ts": "2026-01-01T00:00:00Z", "event": "start", "plan_sha256": "0"}),
+        serde_json::json!({"ts": "2026-01-01T00:00:01Z", "event": "patching",
+            "slack_user_id": TARGETS[0]}),
+    ];
+    std::fs::write(&journal, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    let r = verify_journal(&emu, &journal);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains(TARGETS[0]), "{r:?}");
+    assert!(r.stdout.contains("still-active"), "{r:?}");
+}
+
+#[test]
+fn endless_429s_on_patches_stop_the_run() {
+    let emu = emulator(Faults {
+        forced_429: 1000,
+        writes_only: true,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let r = apply(&emu, "v2", &plan, &["--yes", "--journal", arg(&journal)]);
+    // No PATCH was accepted: the run could not run.
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(emu.responses_429() <= 32, "{} 429s", emu.responses_429());
+    let (outcomes, _) = journal_outcomes(&journal);
+    assert_eq!(outcomes[TARGETS[0]], "failed");
+    for id in &TARGETS[1..] {
+        assert_eq!(outcomes[*id], "not-attempted", "{id}");
+    }
+    assert_only(&emu, &before, &[], 0);
+}
+
+#[test]
+fn a_patch_answered_200_that_leaves_the_account_active_is_unconfirmed_not_deactivated() {
+    let emu = emulator(Faults {
+        patch_ignored: true,
+        ..Faults::default()
+    });
+    let before = active_map(&emu);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("run.jsonl");
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &[
+            "--yes",
+            "--confirm-timeout",
+            "1s",
+            "--journal",
+            arg(&journal),
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    let (outcomes, _) = journal_outcomes(&journal);
+    for id in TARGETS {
+        assert_eq!(outcomes[id], "unconfirmed", "{id}");
+        assert_eq!(emu.patch_count(id), 1, "{id}");
+    }
+    assert_eq!(active_map(&emu), before, "nothing landed");
+    let r = verify_journal(&emu, &journal);
+    assert_eq!(r.code, 1, "{r:?}");
+}

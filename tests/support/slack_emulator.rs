@@ -31,6 +31,8 @@ pub(crate) use state::Version;
 
 /// Faults injected into responses; settable at start and at runtime ([`SlackEmulator::set_faults`]).
 #[derive(Clone, Debug, Default)]
+// Independent fault switches, set one or two at a time by each test.
+#[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Faults {
     /// Share of requests answered with a 5xx (a 500/502/503 mix; 502/503 carry HTML bodies).
     pub(crate) error_rate: f64,
@@ -73,6 +75,9 @@ pub(crate) struct Faults {
     /// The unfiltered `GET /Users` page asked for at this `startIndex` is answered 200 with an
     /// HTML body (a proxy's page passed off as a success).
     pub(crate) html_page_at: Option<usize>,
+    /// Every PATCH is answered 200 with the account as it was (still active) and nothing
+    /// lands: a backend that took the request and dropped the change.
+    pub(crate) patch_ignored: bool,
 }
 
 /// One token bucket: `per_min` tokens a minute, holding at most `burst`.

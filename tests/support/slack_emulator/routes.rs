@@ -597,7 +597,9 @@ async fn write(
     kit::pause(faults.latency).await;
     let resp = {
         let mut st = lock(shared);
-        if req.method == Method::PATCH {
+        if req.method == Method::PATCH && faults.patch_ignored {
+            ignored_patch(&mut st, id, version)
+        } else if req.method == Method::PATCH {
             patch(&mut st, id, version, &req.body)
         } else {
             delete(&mut st, id, version)
@@ -651,6 +653,18 @@ fn patch(st: &mut State, id: &str, version: Version, body: &[u8]) -> Response {
     st.set_active(id, active);
     if st.patch_204 {
         return kit::empty(StatusCode::NO_CONTENT);
+    }
+    match st.current_user(id, version) {
+        Some(user) => kit::json(StatusCode::OK, &user),
+        None => error(version, st.no_such_user, "no_such_user"),
+    }
+}
+
+/// A PATCH counted and answered 200 with the unchanged account (`Faults::patch_ignored`).
+fn ignored_patch(st: &mut State, id: &str, version: Version) -> Response {
+    if let Some(rec) = st.users.get_mut(id) {
+        rec.patches += 1;
+        st.stats.patches += 1;
     }
     match st.current_user(id, version) {
         Some(user) => kit::json(StatusCode::OK, &user),
