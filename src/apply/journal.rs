@@ -45,15 +45,13 @@ impl Outcome {
         }
     }
 
-    /// Final outcomes are never retried by a re-run.
+    /// Final outcomes are never retried by a re-run. `gone` is not one: Slack never deletes
+    /// accounts, so a "no such user" may be a token of another organisation, and the run with
+    /// the right one must not skip the account.
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Self::Deactivated
-                | Self::AlreadyInactive
-                | Self::ChangedSincePlan
-                | Self::Gone
-                | Self::Refused
+            Self::Deactivated | Self::AlreadyInactive | Self::ChangedSincePlan | Self::Refused
         )
     }
 
@@ -560,6 +558,8 @@ mod tests {
         assert!(Outcome::Deactivated.is_final() && Outcome::Deactivated.is_success());
         assert!(Outcome::Refused.is_final() && !Outcome::Refused.is_success());
         assert!(!Outcome::Unconfirmed.is_final() && !Outcome::NotAttempted.is_success());
+        // A token of another organisation reads every account "gone": a re-run reads again.
+        assert!(!Outcome::Gone.is_final() && Outcome::Gone.is_success());
         assert_eq!(
             serde_json::to_string(&Outcome::ChangedSincePlan).unwrap(),
             "\"changed-since-plan\""

@@ -98,6 +98,19 @@ pub enum Refusal {
         /// How the limit was set.
         why: String,
     },
+    /// Not one account of the plan (or of the journal) exists where the token points: Slack
+    /// never deletes accounts, so the token is another organisation's, not every account gone.
+    #[error(
+        "none of the {count} account(s) of the {what} exists at {base} (each read answered \"no such user\"): Slack never deletes accounts, so the token is most likely another organisation's, or the {what} was made from another organisation's listing; nothing was changed"
+    )]
+    NoneFound {
+        /// Accounts read.
+        count: usize,
+        /// `plan` or `journal`.
+        what: &'static str,
+        /// The SCIM base URL.
+        base: String,
+    },
     /// A value that makes no sense.
     #[error("{flag}: {problem}")]
     Invalid {
@@ -436,6 +449,7 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         for action in &plan.actions {
             records.push(runtime.block_on(run::preview(&client, action))?);
         }
+        none_found(&records, base.as_str())?;
         return finish(global, args, &records, true, None);
     }
     guards(&plan, &args.plan, args, &settings)?;
@@ -535,7 +549,25 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         // Nothing was written: this run could not run at all.
         return Err(e.into());
     }
+    none_found(&records, base.as_str())?;
     finish(global, args, &records, false, Some(&journal_path))
+}
+
+/// Refuses a run in which every account of the plan read "no such user" ([`Refusal::NoneFound`]).
+fn none_found(records: &[Record], base: &str) -> Result<(), Refusal> {
+    let count = records.iter().filter(|r| r.outcome.is_some()).count();
+    let gone = records
+        .iter()
+        .filter(|r| r.outcome == Some(Outcome::Gone))
+        .count();
+    if count > 0 && gone == count {
+        return Err(Refusal::NoneFound {
+            count,
+            what: "plan",
+            base: base.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn finish(

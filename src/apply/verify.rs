@@ -95,6 +95,13 @@ fn targets(args: &VerifyArgs) -> Result<Targets, Error> {
 /// `scimdrift verify`.
 pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Error> {
     let targets = targets(args)?;
+    let ids_from = if args.plan.is_some() {
+        Some("plan")
+    } else if args.journal.is_some() {
+        Some("journal")
+    } else {
+        None
+    };
     let (client, base) = super::slack_client(
         &args.slack_url,
         args.token_file.as_deref(),
@@ -197,6 +204,20 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
     let mut summary: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &checks {
         *summary.entry(c.status).or_insert(0) += 1;
+    }
+    // Ids come from a Slack listing, and Slack never deletes accounts: when none is found, the
+    // token opens another organisation, and "nothing still active" would be a false all-clear.
+    // (An email may well have no account, so `--emails` and `--jumpcloud` are not judged so.)
+    if let Some(what) = ids_from
+        && !checks.is_empty()
+        && summary.get("not-found") == Some(&checks.len())
+    {
+        return Err(super::Refusal::NoneFound {
+            count: checks.len(),
+            what,
+            base: base.as_str().to_owned(),
+        }
+        .into());
     }
     let mut buf = Vec::new();
     render(&checks, &summary, base.as_str(), global.format, &mut buf).map_err(Error::Output)?;

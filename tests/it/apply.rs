@@ -1679,3 +1679,50 @@ fn a_patch_answered_200_that_leaves_the_account_active_is_unconfirmed_not_deacti
     let r = verify_journal(&emu, &journal);
     assert_eq!(r.code, 1, "{r:?}");
 }
+
+#[test]
+fn a_token_of_another_organisation_is_refused_and_does_not_block_the_right_one() {
+    // Slack never deletes accounts: when every account of a plan answers "no such user", the
+    // token opens another organisation. Each used to be recorded `gone` (final) with exit 0,
+    // and the run with the right token then skipped them all as done.
+    let other = SlackEmulator::start(SlackConfig::generated(20, 3));
+    let right = emulator(Faults::default());
+    let before = active_map(&right);
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let journal = tmp.path().join("plan.json.journal.jsonl");
+    for extra in [&[][..], &["--yes"][..]] {
+        let r = apply(&other, "v2", &plan, extra);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr
+                .contains("none of the 7 account(s) of the plan exists at"),
+            "{r:?}"
+        );
+        assert!(r.stderr.contains("another organisation"), "{r:?}");
+    }
+    assert_eq!(other.total_patches(), 0);
+    // verify says so too, instead of "nothing is still active".
+    for r in [
+        run_env(
+            None,
+            &[
+                "verify",
+                "--plan",
+                arg(&plan),
+                "--slack-url",
+                &other.base_url("v2"),
+            ],
+            &[TOKEN],
+        ),
+        verify_journal(&other, &journal),
+    ] {
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("none of the 7 account(s)"), "{r:?}");
+    }
+    // The same journal with the right organisation: every account is read again and done.
+    let r = apply(&right, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
+    assert_only(&right, &before, &TARGETS, 1);
+}

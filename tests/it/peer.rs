@@ -305,8 +305,15 @@ fn a_mistyped_base_path_on_a_generic_scim_server_is_refused_before_anything_is_j
         &env,
     );
     assert_eq!(r.code, 2, "{r:?}");
-    // At the right base, the server's own "User '…' not found" means gone.
+    // At the right base, the server's own "User '…' not found" means gone; and as the plan
+    // came from another organisation's listing, not one of its accounts is there: refused.
     let r = apply(&peer.base(), true);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.json()["summary"]["gone"], 7, "{r:?}");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("none of the 7 account(s) of the plan exists at"),
+        "{r:?}"
+    );
+    let journal = std::fs::read_to_string(dir.path().join("plan.json.journal.jsonl")).unwrap();
+    assert_eq!(journal.matches("\"gone\"").count(), 7, "{journal}");
 }
