@@ -460,7 +460,8 @@ async fn run_action(
                 return Ok(done(r, &before));
             }
             Ok(Read::Found(_)) => {}
-            Err(e @ Error::Auth { .. }) => return Err(Halt::Remote(e)),
+            // About the run, not this account: the caller records it unconfirmed and stops.
+            Err(e) if stops_run(&e) => return Err(Halt::Remote(e)),
             Err(e) => {
                 // Not known either way: never send it again blind. A re-run re-reads it first.
                 let mut r = outcome(
@@ -511,7 +512,7 @@ async fn run_action(
                 r.patches = Some(patches);
                 return Ok(done(r, &before));
             }
-            Err(e @ Error::Auth { .. }) => return Err(Halt::Remote(e)),
+            Err(e) if stops_run(&e) => return Err(Halt::Remote(e)),
             Err(e) => tracing::warn!("re-reading {id}: {e}"),
         }
         if started.elapsed() + wait > confirm.timeout {

@@ -1726,3 +1726,43 @@ fn a_token_of_another_organisation_is_refused_and_does_not_block_the_right_one()
     assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
     assert_only(&right, &before, &TARGETS, 1);
 }
+
+#[test]
+fn slack_unreachable_while_confirming_stops_the_run_at_once() {
+    // The first PATCH lands and is answered, then nothing answers: the confirming reads must
+    // stop the run (as any read does), not go on reading until --confirm-timeout and leave the
+    // last account of a plan with no stop at all.
+    let emu = emulator(Faults {
+        unreachable_after_patches: Some(1),
+        ..Faults::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    let r = apply(
+        &emu,
+        "v2",
+        &plan,
+        &[
+            "--yes",
+            "--format",
+            "json",
+            "--max-retries",
+            "1",
+            "--confirm-timeout",
+            "5s",
+        ],
+    );
+    assert_eq!(r.code, 3, "a PATCH was accepted: {r:?}");
+    let actions = r.json()["actions"].as_array().unwrap().clone();
+    assert_eq!(actions[0]["outcome"], "unconfirmed", "{r:?}");
+    let message = actions[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("stopped:") && message.contains("GET /Users/W0NW0000001 failed"),
+        "{message}"
+    );
+    assert!(
+        actions[1..].iter().all(|a| a["outcome"] == "not-attempted"),
+        "{r:?}"
+    );
+    assert_eq!(emu.total_patches(), 1);
+}

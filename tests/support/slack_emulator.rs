@@ -66,6 +66,9 @@ pub(crate) struct Faults {
     /// Once this many PATCHes have been processed, the token is revoked: every request is
     /// then answered as a bad token (v1: 401 `invalid_authentication`).
     pub(crate) revoke_after_patches: Option<u32>,
+    /// Once this many PATCHes have been processed, every connection is closed without an
+    /// answer: Slack unreachable (the PATCH that reached the count is answered first).
+    pub(crate) unreachable_after_patches: Option<u32>,
     /// Unfiltered `GET /Users` pages claim this `totalResults` instead of the real count (a
     /// server that lies about the size of the listing).
     pub(crate) claimed_total: Option<usize>,

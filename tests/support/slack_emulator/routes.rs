@@ -177,6 +177,12 @@ async fn answer(
             "internal_error",
         ));
     }
+    if faults
+        .unreachable_after_patches
+        .is_some_and(|n| lock(shared).stats.patches >= n)
+    {
+        return Outcome::Drop;
+    }
     if faults.lost_write_then_outage {
         if route.is_write() {
             let response = serve(shared, req, version, route, faults).await;
