@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use self::wire::{JcDoc, Target, WireApp, WireGraph, WireGroup, WireManifest, WireUser};
+use self::wire::{JcDoc, Target, WireApp, WireGraph, WireGroup, WireManifest, WireUser, agreed_id};
 pub(super) use self::wire::{RawUser, StatusFields};
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
@@ -501,11 +501,14 @@ fn graph_targets(
     let mut targets = Vec::new();
     for (path, items) in read_v2_folder::<WireGraph>(store, dir, what, out)? {
         for (i, item) in items.into_iter().enumerate() {
-            let (id, kind) = item.target();
-            let id = id.ok_or_else(|| Error::Record {
+            let bad = |problem: String| Error::Record {
                 path: path.clone(),
                 record: format!("[{i}]"),
-                problem: "graph record has no target id (to.id, ToId or id)".to_owned(),
+                problem,
+            };
+            let (id, kind) = item.target().map_err(bad)?;
+            let id = id.ok_or_else(|| {
+                bad("graph record has no target id (to.id, ToId or id)".to_owned())
             })?;
             targets.push((id, kind.unwrap_or(default_kind)));
         }
@@ -526,12 +529,15 @@ fn load_applications(
         let mut apps = Vec::with_capacity(records.items.len());
         for (i, w) in records.items.into_iter().enumerate() {
             let sp_url = w.sp_url();
-            let id =
-                first_of([w.underscore_id, w.id, w.pascal_id]).ok_or_else(|| Error::Record {
-                    path: path.clone(),
-                    record: format!("results[{i}]"),
-                    problem: "application has no _id/id/Id".to_owned(),
-                })?;
+            let bad = |problem: String| Error::Record {
+                path: path.clone(),
+                record: format!("results[{i}]"),
+                problem,
+            };
+            // Ids that disagree would leave which application is the Slack connector a guess.
+            let id = agreed_id("`_id`, `id` and `Id`", [w.underscore_id, w.id, w.pascal_id])
+                .map_err(bad)?
+                .ok_or_else(|| bad("application has no _id/id/Id".to_owned()))?;
             apps.push(JcApp {
                 id,
                 name: non_empty(w.name),
@@ -631,12 +637,14 @@ fn load_groups(
     let mut listed: Vec<String> = Vec::new();
     for (path, items) in read_v2_folder::<WireGroup>(store, dir, "usergroups", out)? {
         for (i, w) in items.into_iter().enumerate() {
-            let id =
-                first_of([w.id, w.underscore_id, w.pascal_id]).ok_or_else(|| Error::Record {
-                    path: path.clone(),
-                    record: format!("[{i}]"),
-                    problem: "group has no id".to_owned(),
-                })?;
+            let bad = |problem: String| Error::Record {
+                path: path.clone(),
+                record: format!("[{i}]"),
+                problem,
+            };
+            let id = agreed_id("`id`, `_id` and `Id`", [w.id, w.underscore_id, w.pascal_id])
+                .map_err(bad)?
+                .ok_or_else(|| bad("group has no id".to_owned()))?;
             listed.push(id.clone());
             groups.insert(
                 id.clone(),

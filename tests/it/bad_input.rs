@@ -421,6 +421,39 @@ fn missing_listings_never_look_empty() {
 }
 
 #[test]
+fn id_spellings_that_disagree_outside_user_records_are_refused() {
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    // A group whose `id` and `_id` name two groups.
+    let groups = json!([{"id": "g1", "_id": "g2", "name": "Slack"}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &groups), &[]);
+    assert_fails(
+        &r,
+        "usergroups/skip-0.json: [0]: `id`, `_id` and `Id` disagree (`g1` and `g2`)",
+    );
+    // An application whose `_id` and `id` differ: which is the Slack connector?
+    let mut files = bundle(Some(&members), &one_group);
+    files.retain(|(n, _)| n != "jc/applications/skip-0.json");
+    files.push((
+        "jc/applications/skip-0.json".to_owned(),
+        json!({"totalCount": 1, "results": [{"_id": "app1", "id": "app9", "name": "slack"}]})
+            .to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "applications/skip-0.json: results[0]: `_id`, `id` and `Id` disagree (`app1` and `app9`)",
+    );
+    // A graph record naming two targets.
+    let members = json!([{"to": {"id": "a1", "type": "user"}, "ToId": "a2"}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &one_group), &[]);
+    assert_fails(
+        &r,
+        "members/skip-0.json: [0]: `to.id`, `ToId`, `id` and `Id` disagree (`a1` and `a2`)",
+    );
+}
+
+#[test]
 fn jumpcloud_users_that_cannot_be_judged() {
     let slack = good_slack();
     let run = |jc: &str| {
