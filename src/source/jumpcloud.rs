@@ -586,9 +586,41 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
         out.digest
             .add_hashed(&manifest, store.sha256(&manifest, &bytes));
         let json = files::strip_bom(&bytes);
+        // A derived struct would also read an array (`[["id"]]`) as its fields.
+        let found = match files::first_significant_byte(json) {
+            Some(b'{') => None,
+            _ if files::is_utf16(json) => Some(files::UTF16.to_owned()),
+            Some(b'[') => Some("a JSON array".to_owned()),
+            None => Some("an empty file".to_owned()),
+            Some(_) => Some(files::not_json(json)),
+        };
+        if let Some(found) = found {
+            return Err(Error::WrongKind {
+                path: manifest,
+                expected: "a bundle manifest (a JSON object)",
+                found,
+            });
+        }
         let m: WireManifest =
             serde_json::from_slice(json).map_err(|e| Error::json(&manifest, json, e))?;
-        out.data.manifest_slack_app_ids = m.slack_app_ids;
+        let ids = m
+            .slack_app_ids
+            .map(|ids| {
+                ids.into_iter()
+                    .enumerate()
+                    .map(|(i, id)| match id.trim() {
+                        // As in the config: a blank id would drop every entitlement finding.
+                        "" => Err(Error::Record {
+                            path: manifest.clone(),
+                            record: format!("slack_app_ids[{i}]"),
+                            problem: "blank application id".to_owned(),
+                        }),
+                        id => Ok(id.to_owned()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        out.data.manifest_slack_app_ids = ids;
     }
 
     let users_dir = root.join("systemusers");

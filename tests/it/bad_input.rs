@@ -454,6 +454,36 @@ fn id_spellings_that_disagree_outside_user_records_are_refused() {
 }
 
 #[test]
+fn blank_slack_app_ids_are_refused() {
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    // In the config: the blank id replaced connector detection, and entitlement went unjudged.
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "scimdrift.toml".to_owned(),
+        "slack_app_ids = [\"\"]\n".to_owned(),
+    ));
+    let r = audit_files(&files, &["--config", "scimdrift.toml"]);
+    assert_fails(&r, "scimdrift.toml: slack_app_ids: entry 1 is blank");
+    // In a bundle's manifest.
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "jc/manifest.json".to_owned(),
+        json!({"slack_app_ids": ["app1", " "]}).to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(&r, "manifest.json: slack_app_ids[1]: blank application id");
+    // A manifest that is not an object was read field by field.
+    let mut files = bundle(Some(&members), &one_group);
+    files.push(("jc/manifest.json".to_owned(), r#"[["app9"]]"#.to_owned()));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "manifest.json: expected a bundle manifest (a JSON object), but this is a JSON array",
+    );
+}
+
+#[test]
 fn jumpcloud_users_that_cannot_be_judged() {
     let slack = good_slack();
     let run = |jc: &str| {

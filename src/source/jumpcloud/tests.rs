@@ -407,3 +407,29 @@ fn a_bundle_without_user_pages_is_named() {
         "jc/systemusers: the JumpCloud export holds no users"
     );
 }
+
+#[test]
+fn a_manifest_must_be_an_object_without_blank_app_ids() {
+    let load = |manifest: &[u8]| {
+        let snap = bundle_with(&[("manifest.json", manifest)]);
+        let root = snap.root().to_path_buf();
+        load_from(&snap, &root)
+    };
+    let e = load(br#"[["p1"]]"#).err().unwrap().to_string();
+    assert!(
+        e.ends_with(
+            "manifest.json: expected a bundle manifest (a JSON object), but this is a JSON array"
+        ),
+        "{e}"
+    );
+    let e = load(br#"{"slack_app_ids":["p1",""]}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.ends_with("manifest.json: slack_app_ids[1]: blank application id"),
+        "{e}"
+    );
+    let loaded = load(br#"{"slack_app_ids":[" p1 "]}"#).unwrap();
+    assert_eq!(loaded.data.manifest_slack_app_ids.unwrap(), ["p1"]);
+}
