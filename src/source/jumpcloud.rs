@@ -677,6 +677,14 @@ fn load_groups(
             let id = agreed_id("`id`, `_id` and `Id`", [w.id, w.underscore_id, w.pascal_id])
                 .map_err(bad)?
                 .ok_or_else(|| bad("group has no id".to_owned()))?;
+            // The id names the group's folder: `..` or a `/` would read another group's (or
+            // any) folder as this group's members.
+            if id == "." || id == ".." || id.contains(['/', '\\']) {
+                return Err(bad(format!(
+                    "group id `{}` cannot name its folder (usergroups/<id>/)",
+                    crate::render::visible(&id)
+                )));
+            }
             listed.push(id.clone());
             groups.insert(
                 id.clone(),

@@ -484,6 +484,19 @@ fn blank_slack_app_ids_are_refused() {
 }
 
 #[test]
+fn a_group_id_that_is_not_a_folder_name_is_refused() {
+    // `g1/../g1` led the reader into g1's folders: a second group with g1's members.
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    let groups =
+        json!([{"id": "g1", "name": "Slack"}, {"id": "g1/../g1", "name": "Copy"}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &groups), &[]);
+    assert_fails(
+        &r,
+        "usergroups/skip-0.json: [1]: group id `g1/../g1` cannot name its folder (usergroups/<id>/)",
+    );
+}
+
+#[test]
 fn jumpcloud_users_that_cannot_be_judged() {
     let slack = good_slack();
     let run = |jc: &str| {

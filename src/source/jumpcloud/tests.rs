@@ -433,3 +433,22 @@ fn a_manifest_must_be_an_object_without_blank_app_ids() {
     let loaded = load(br#"{"slack_app_ids":[" p1 "]}"#).unwrap();
     assert_eq!(loaded.data.manifest_slack_app_ids.unwrap(), ["p1"]);
 }
+
+#[test]
+fn a_group_id_that_cannot_name_a_folder_is_refused() {
+    for id in ["..", ".", "g2/../g1", "/elsewhere", "a\\b"] {
+        let listing = serde_json::json!([{ "id": id }]).to_string();
+        let snap = bundle_with(&[
+            ("usergroups/skip-000000.json", listing.as_bytes()),
+            ("usergroups/g1/members/skip-000000.json", b"[]"),
+        ]);
+        let root = snap.root().to_path_buf();
+        let e = load_from(&snap, &root).err().unwrap().to_string();
+        assert!(
+            e.ends_with(&format!(
+                "usergroups/skip-000000.json: [0]: group id `{id}` cannot name its folder (usergroups/<id>/)"
+            )),
+            "{e}"
+        );
+    }
+}
