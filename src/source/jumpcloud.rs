@@ -698,6 +698,26 @@ fn load_groups(
     }
     check_v2_repeats("usergroups", listed.iter().map(String::as_str), out);
     drop(listed);
+    // v2 listings carry no count, but a group folder the listing lacks shows a record lost
+    // from it: that group's members would look unentitled.
+    let unlisted: Vec<String> = store
+        .subdirs(dir)?
+        .iter()
+        .filter(|sub| {
+            store.dir_exists(&sub.join("members"))
+                || store.dir_exists(&sub.join("associations.application"))
+        })
+        .filter_map(|sub| sub.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !groups.contains_key(name))
+        .collect();
+    if !unlisted.is_empty() {
+        out.problems.push(format!(
+            "usergroups: {} group folder(s) are not in the usergroups listing ({}): the listing is incomplete",
+            unlisted.len(),
+            files::first_few(unlisted.iter().map(String::as_str))
+        ));
+    }
     // Each group's folders are independent: read them on all cores.
     let ids: Vec<String> = groups.keys().cloned().collect();
     let template = Loaded {

@@ -497,6 +497,30 @@ fn a_group_id_that_is_not_a_folder_name_is_refused() {
 }
 
 #[test]
+fn a_group_folder_missing_from_the_listing_is_incomplete() {
+    // g2's record lost from the v2 listing (no count says so): its members would look
+    // unentitled, yet the report said complete.
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "jc/usergroups/g2/members/skip-0.json".to_owned(),
+        json!([{"to": {"id": "a2", "type": "user"}}]).to_string(),
+    ));
+    files.push((
+        "jc/usergroups/g2/associations.application/skip-0.json".to_owned(),
+        json!([{"to": {"id": "app1", "type": "application"}}]).to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "usergroups: 1 group folder(s) are not in the usergroups listing (g2): the listing is incomplete",
+    );
+    let r = audit_files(&files, &["--allow-incomplete", "--format", "json"]);
+    assert_eq!(r.json()["complete"], false, "{r:?}");
+}
+
+#[test]
 fn jumpcloud_users_that_cannot_be_judged() {
     let slack = good_slack();
     let run = |jc: &str| {

@@ -452,3 +452,29 @@ fn a_group_id_that_cannot_name_a_folder_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_group_folder_the_listing_lacks_is_a_problem() {
+    let snap = bundle_with(&[
+        ("usergroups/skip-000000.json", br#"[{"id":"g1"}]"#),
+        ("usergroups/g1/members/skip-000000.json", b"[]"),
+        (
+            "usergroups/g1/associations.application/skip-000000.json",
+            b"[]",
+        ),
+        (
+            "usergroups/g2/members/skip-000000.json",
+            br#"[{"to":{"id":"a","type":"user"}}]"#,
+        ),
+        // Not a group's folder.
+        ("usergroups/notes/readme.json", b"[]"),
+    ]);
+    let root = snap.root().to_path_buf();
+    let loaded = load_from(&snap, &root).unwrap();
+    assert_eq!(
+        loaded.problems,
+        [
+            "usergroups: 1 group folder(s) are not in the usergroups listing (g2): the listing is incomplete"
+        ]
+    );
+}
