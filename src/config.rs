@@ -167,11 +167,26 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig, Error> {
             ));
         }
     };
+    // A blank id would replace connector detection with an id no application has, and so
+    // drop every entitlement finding.
+    let slack_app_ids = raw
+        .slack_app_ids
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| match id.trim() {
+            "" => Err(invalid(
+                "slack_app_ids",
+                format!("entry {} is blank", i + 1),
+            )),
+            id => Ok(id.to_owned()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let base = path.parent().unwrap_or(Path::new(""));
     Ok(FileConfig {
         path: Some(path.to_path_buf()),
         scim_enabled_at,
-        slack_app_ids: raw.slack_app_ids.unwrap_or_default(),
+        slack_app_ids,
         fail_on,
         severity,
         exceptions: raw.exceptions.map(|p| base.join(p)),
@@ -272,6 +287,19 @@ mod tests {
         assert_eq!(
             cfg("max_changes = \"5%\"").unwrap().max_changes.as_deref(),
             Some("5%")
+        );
+    }
+
+    #[test]
+    fn blank_slack_app_ids_are_refused_and_padded_ones_trimmed() {
+        let e = cfg(r#"slack_app_ids = ["a", " "]"#).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "scimdrift.toml: slack_app_ids: entry 2 is blank"
+        );
+        assert_eq!(
+            cfg(r#"slack_app_ids = [" a "]"#).unwrap().slack_app_ids,
+            ["a"]
         );
     }
 }

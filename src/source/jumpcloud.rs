@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use self::wire::{JcDoc, Target, WireApp, WireGraph, WireGroup, WireManifest, WireUser};
+use self::wire::{JcDoc, Target, WireApp, WireGraph, WireGroup, WireManifest, WireUser, agreed_id};
 pub(super) use self::wire::{RawUser, StatusFields};
 use super::files::{self, InputDigest};
 use super::store::{Fs, Store};
@@ -501,11 +501,14 @@ fn graph_targets(
     let mut targets = Vec::new();
     for (path, items) in read_v2_folder::<WireGraph>(store, dir, what, out)? {
         for (i, item) in items.into_iter().enumerate() {
-            let (id, kind) = item.target();
-            let id = id.ok_or_else(|| Error::Record {
+            let bad = |problem: String| Error::Record {
                 path: path.clone(),
                 record: format!("[{i}]"),
-                problem: "graph record has no target id (to.id, ToId or id)".to_owned(),
+                problem,
+            };
+            let (id, kind) = item.target().map_err(bad)?;
+            let id = id.ok_or_else(|| {
+                bad("graph record has no target id (to.id, ToId or id)".to_owned())
             })?;
             targets.push((id, kind.unwrap_or(default_kind)));
         }
@@ -526,12 +529,15 @@ fn load_applications(
         let mut apps = Vec::with_capacity(records.items.len());
         for (i, w) in records.items.into_iter().enumerate() {
             let sp_url = w.sp_url();
-            let id =
-                first_of([w.underscore_id, w.id, w.pascal_id]).ok_or_else(|| Error::Record {
-                    path: path.clone(),
-                    record: format!("results[{i}]"),
-                    problem: "application has no _id/id/Id".to_owned(),
-                })?;
+            let bad = |problem: String| Error::Record {
+                path: path.clone(),
+                record: format!("results[{i}]"),
+                problem,
+            };
+            // Ids that disagree would leave which application is the Slack connector a guess.
+            let id = agreed_id("`_id`, `id` and `Id`", [w.underscore_id, w.id, w.pascal_id])
+                .map_err(bad)?
+                .ok_or_else(|| bad("application has no _id/id/Id".to_owned()))?;
             apps.push(JcApp {
                 id,
                 name: non_empty(w.name),
@@ -580,9 +586,41 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
         out.digest
             .add_hashed(&manifest, store.sha256(&manifest, &bytes));
         let json = files::strip_bom(&bytes);
+        // A derived struct would also read an array (`[["id"]]`) as its fields.
+        let found = match files::first_significant_byte(json) {
+            Some(b'{') => None,
+            _ if files::is_utf16(json) => Some(files::UTF16.to_owned()),
+            Some(b'[') => Some("a JSON array".to_owned()),
+            None => Some("an empty file".to_owned()),
+            Some(_) => Some(files::not_json(json)),
+        };
+        if let Some(found) = found {
+            return Err(Error::WrongKind {
+                path: manifest,
+                expected: "a bundle manifest (a JSON object)",
+                found,
+            });
+        }
         let m: WireManifest =
             serde_json::from_slice(json).map_err(|e| Error::json(&manifest, json, e))?;
-        out.data.manifest_slack_app_ids = m.slack_app_ids;
+        let ids = m
+            .slack_app_ids
+            .map(|ids| {
+                ids.into_iter()
+                    .enumerate()
+                    .map(|(i, id)| match id.trim() {
+                        // As in the config: a blank id would drop every entitlement finding.
+                        "" => Err(Error::Record {
+                            path: manifest.clone(),
+                            record: format!("slack_app_ids[{i}]"),
+                            problem: "blank application id".to_owned(),
+                        }),
+                        id => Ok(id.to_owned()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        out.data.manifest_slack_app_ids = ids;
     }
 
     let users_dir = root.join("systemusers");
@@ -631,12 +669,22 @@ fn load_groups(
     let mut listed: Vec<String> = Vec::new();
     for (path, items) in read_v2_folder::<WireGroup>(store, dir, "usergroups", out)? {
         for (i, w) in items.into_iter().enumerate() {
-            let id =
-                first_of([w.id, w.underscore_id, w.pascal_id]).ok_or_else(|| Error::Record {
-                    path: path.clone(),
-                    record: format!("[{i}]"),
-                    problem: "group has no id".to_owned(),
-                })?;
+            let bad = |problem: String| Error::Record {
+                path: path.clone(),
+                record: format!("[{i}]"),
+                problem,
+            };
+            let id = agreed_id("`id`, `_id` and `Id`", [w.id, w.underscore_id, w.pascal_id])
+                .map_err(bad)?
+                .ok_or_else(|| bad("group has no id".to_owned()))?;
+            // The id names the group's folder: `..` or a `/` would read another group's (or
+            // any) folder as this group's members.
+            if id == "." || id == ".." || id.contains(['/', '\\']) {
+                return Err(bad(format!(
+                    "group id `{}` cannot name its folder (usergroups/<id>/)",
+                    crate::render::visible(&id)
+                )));
+            }
             listed.push(id.clone());
             groups.insert(
                 id.clone(),
@@ -650,6 +698,26 @@ fn load_groups(
     }
     check_v2_repeats("usergroups", listed.iter().map(String::as_str), out);
     drop(listed);
+    // v2 listings carry no count, but a group folder the listing lacks shows a record lost
+    // from it: that group's members would look unentitled.
+    let unlisted: Vec<String> = store
+        .subdirs(dir)?
+        .iter()
+        .filter(|sub| {
+            store.dir_exists(&sub.join("members"))
+                || store.dir_exists(&sub.join("associations.application"))
+        })
+        .filter_map(|sub| sub.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !groups.contains_key(name))
+        .collect();
+    if !unlisted.is_empty() {
+        out.problems.push(format!(
+            "usergroups: {} group folder(s) are not in the usergroups listing ({}): the listing is incomplete",
+            unlisted.len(),
+            files::first_few(unlisted.iter().map(String::as_str))
+        ));
+    }
     // Each group's folders are independent: read them on all cores.
     let ids: Vec<String> = groups.keys().cloned().collect();
     let template = Loaded {

@@ -421,6 +421,106 @@ fn missing_listings_never_look_empty() {
 }
 
 #[test]
+fn id_spellings_that_disagree_outside_user_records_are_refused() {
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    // A group whose `id` and `_id` name two groups.
+    let groups = json!([{"id": "g1", "_id": "g2", "name": "Slack"}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &groups), &[]);
+    assert_fails(
+        &r,
+        "usergroups/skip-0.json: [0]: `id`, `_id` and `Id` disagree (`g1` and `g2`)",
+    );
+    // An application whose `_id` and `id` differ: which is the Slack connector?
+    let mut files = bundle(Some(&members), &one_group);
+    files.retain(|(n, _)| n != "jc/applications/skip-0.json");
+    files.push((
+        "jc/applications/skip-0.json".to_owned(),
+        json!({"totalCount": 1, "results": [{"_id": "app1", "id": "app9", "name": "slack"}]})
+            .to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "applications/skip-0.json: results[0]: `_id`, `id` and `Id` disagree (`app1` and `app9`)",
+    );
+    // A graph record naming two targets.
+    let members = json!([{"to": {"id": "a1", "type": "user"}, "ToId": "a2"}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &one_group), &[]);
+    assert_fails(
+        &r,
+        "members/skip-0.json: [0]: `to.id`, `ToId`, `id` and `Id` disagree (`a1` and `a2`)",
+    );
+}
+
+#[test]
+fn blank_slack_app_ids_are_refused() {
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    // In the config: the blank id replaced connector detection, and entitlement went unjudged.
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "scimdrift.toml".to_owned(),
+        "slack_app_ids = [\"\"]\n".to_owned(),
+    ));
+    let r = audit_files(&files, &["--config", "scimdrift.toml"]);
+    assert_fails(&r, "scimdrift.toml: slack_app_ids: entry 1 is blank");
+    // In a bundle's manifest.
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "jc/manifest.json".to_owned(),
+        json!({"slack_app_ids": ["app1", " "]}).to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(&r, "manifest.json: slack_app_ids[1]: blank application id");
+    // A manifest that is not an object was read field by field.
+    let mut files = bundle(Some(&members), &one_group);
+    files.push(("jc/manifest.json".to_owned(), r#"[["app9"]]"#.to_owned()));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "manifest.json: expected a bundle manifest (a JSON object), but this is a JSON array",
+    );
+}
+
+#[test]
+fn a_group_id_that_is_not_a_folder_name_is_refused() {
+    // `g1/../g1` led the reader into g1's folders: a second group with g1's members.
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    let groups =
+        json!([{"id": "g1", "name": "Slack"}, {"id": "g1/../g1", "name": "Copy"}]).to_string();
+    let r = audit_files(&bundle(Some(&members), &groups), &[]);
+    assert_fails(
+        &r,
+        "usergroups/skip-0.json: [1]: group id `g1/../g1` cannot name its folder (usergroups/<id>/)",
+    );
+}
+
+#[test]
+fn a_group_folder_missing_from_the_listing_is_incomplete() {
+    // g2's record lost from the v2 listing (no count says so): its members would look
+    // unentitled, yet the report said complete.
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "jc/usergroups/g2/members/skip-0.json".to_owned(),
+        json!([{"to": {"id": "a2", "type": "user"}}]).to_string(),
+    ));
+    files.push((
+        "jc/usergroups/g2/associations.application/skip-0.json".to_owned(),
+        json!([{"to": {"id": "app1", "type": "application"}}]).to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "usergroups: 1 group folder(s) are not in the usergroups listing (g2): the listing is incomplete",
+    );
+    let r = audit_files(&files, &["--allow-incomplete", "--format", "json"]);
+    assert_eq!(r.json()["complete"], false, "{r:?}");
+}
+
+#[test]
 fn jumpcloud_users_that_cannot_be_judged() {
     let slack = good_slack();
     let run = |jc: &str| {

@@ -152,11 +152,80 @@ fn graph_records_in_every_spelling() {
     let json = r#"[{"to":{"id":"u1","type":"user"}},{"ToId":"g2","ToType":"user_group"},
                    {"id":"u3","type":"user","paths":[]},{"to":{"id":"u4"}}]"#;
     let items: Vec<WireGraph> = serde_json::from_str(json).unwrap();
-    let got: Vec<_> = items.into_iter().map(WireGraph::target).collect();
+    let got: Vec<_> = items.into_iter().map(|g| g.target().unwrap()).collect();
     assert_eq!(got[0], (Some("u1".into()), Some(Target::User)));
     assert_eq!(got[1], (Some("g2".into()), Some(Target::UserGroup)));
     assert_eq!(got[2], (Some("u3".into()), Some(Target::User)));
     assert_eq!(got[3], (Some("u4".into()), None));
+}
+
+#[test]
+fn id_spellings_that_disagree_in_groups_applications_and_graph_records_are_errors() {
+    // Spellings that agree (or are blank) are one id.
+    let ok = br#"[{"id":"g1","_id":" g1 ","Id":""}]"#;
+    let snap = bundle_with(&[
+        ("usergroups/skip-000000.json", &ok[..]),
+        ("usergroups/g1/members/skip-000000.json", b"[]"),
+        (
+            "usergroups/g1/associations.application/skip-000000.json",
+            br#"[{"to":{"id":"p1","type":"application"},"ToId":"p1"}]"#,
+        ),
+    ]);
+    let root = snap.root().to_path_buf();
+    let loaded = load_from(&snap, &root).unwrap();
+    let groups = loaded.data.groups.unwrap();
+    assert_eq!(groups[0].id, "g1");
+    assert_eq!(groups[0].application_ids, ["p1"]);
+
+    let err = |files: &[(&str, &[u8])]| {
+        let snap = bundle_with(files);
+        let root = snap.root().to_path_buf();
+        load_from(&snap, &root).err().unwrap().to_string()
+    };
+    let e = err(&[(
+        "usergroups/skip-000000.json",
+        br#"[{"id":"g1"},{"id":"g2","_id":"g3"}]"#,
+    )]);
+    assert!(
+        e.ends_with(
+            "usergroups/skip-000000.json: [1]: `id`, `_id` and `Id` disagree (`g2` and `g3`), so which holds cannot be known"
+        ),
+        "{e}"
+    );
+    let e = err(&[(
+        "applications/skip-000000.json",
+        br#"{"totalCount":1,"results":[{"_id":"p1","id":"p2","name":"slack"}]}"#,
+    )]);
+    assert!(
+        e.ends_with(
+            "applications/skip-000000.json: results[0]: `_id`, `id` and `Id` disagree (`p1` and `p2`), so which holds cannot be known"
+        ),
+        "{e}"
+    );
+    let e = err(&[
+        ("usergroups/skip-000000.json", br#"[{"id":"g1"}]"#),
+        (
+            "usergroups/g1/members/skip-000000.json",
+            br#"[{"to":{"id":"u1","type":"user"},"id":"u2"}]"#,
+        ),
+    ]);
+    assert!(
+        e.ends_with(
+            "members/skip-000000.json: [0]: `to.id`, `ToId`, `id` and `Id` disagree (`u1` and `u2`), so which holds cannot be known"
+        ),
+        "{e}"
+    );
+    let e = err(&[
+        ("usergroups/skip-000000.json", br#"[{"id":"g1"}]"#),
+        (
+            "usergroups/g1/members/skip-000000.json",
+            br#"[{"to":{"id":"u1","type":"user"},"type":"user_group"}]"#,
+        ),
+    ]);
+    assert!(
+        e.ends_with("[0]: `to.type`, `ToType`, `type` and `Type` disagree (`user` and `user_group`), so which holds cannot be known"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -336,5 +405,76 @@ fn a_bundle_without_user_pages_is_named() {
     assert_eq!(
         e.to_string(),
         "jc/systemusers: the JumpCloud export holds no users"
+    );
+}
+
+#[test]
+fn a_manifest_must_be_an_object_without_blank_app_ids() {
+    let load = |manifest: &[u8]| {
+        let snap = bundle_with(&[("manifest.json", manifest)]);
+        let root = snap.root().to_path_buf();
+        load_from(&snap, &root)
+    };
+    let e = load(br#"[["p1"]]"#).err().unwrap().to_string();
+    assert!(
+        e.ends_with(
+            "manifest.json: expected a bundle manifest (a JSON object), but this is a JSON array"
+        ),
+        "{e}"
+    );
+    let e = load(br#"{"slack_app_ids":["p1",""]}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.ends_with("manifest.json: slack_app_ids[1]: blank application id"),
+        "{e}"
+    );
+    let loaded = load(br#"{"slack_app_ids":[" p1 "]}"#).unwrap();
+    assert_eq!(loaded.data.manifest_slack_app_ids.unwrap(), ["p1"]);
+}
+
+#[test]
+fn a_group_id_that_cannot_name_a_folder_is_refused() {
+    for id in ["..", ".", "g2/../g1", "/elsewhere", "a\\b"] {
+        let listing = serde_json::json!([{ "id": id }]).to_string();
+        let snap = bundle_with(&[
+            ("usergroups/skip-000000.json", listing.as_bytes()),
+            ("usergroups/g1/members/skip-000000.json", b"[]"),
+        ]);
+        let root = snap.root().to_path_buf();
+        let e = load_from(&snap, &root).err().unwrap().to_string();
+        assert!(
+            e.ends_with(&format!(
+                "usergroups/skip-000000.json: [0]: group id `{id}` cannot name its folder (usergroups/<id>/)"
+            )),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn a_group_folder_the_listing_lacks_is_a_problem() {
+    let snap = bundle_with(&[
+        ("usergroups/skip-000000.json", br#"[{"id":"g1"}]"#),
+        ("usergroups/g1/members/skip-000000.json", b"[]"),
+        (
+            "usergroups/g1/associations.application/skip-000000.json",
+            b"[]",
+        ),
+        (
+            "usergroups/g2/members/skip-000000.json",
+            br#"[{"to":{"id":"a","type":"user"}}]"#,
+        ),
+        // Not a group's folder.
+        ("usergroups/notes/readme.json", b"[]"),
+    ]);
+    let root = snap.root().to_path_buf();
+    let loaded = load_from(&snap, &root).unwrap();
+    assert_eq!(
+        loaded.problems,
+        [
+            "usergroups: 1 group folder(s) are not in the usergroups listing (g2): the listing is incomplete"
+        ]
     );
 }

@@ -13,7 +13,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use crate::model::{Email, JcState, JcUser};
 use crate::source::Error;
 use crate::source::wire::{
-    Key, OptBool, OptCow, Seen, first_of, non_empty_cow, opt_count, opt_string,
+    Key, OptBool, OptCow, Seen, non_empty, non_empty_cow, opt_count, opt_string,
 };
 
 /// The first present, non-blank value of several alias fields.
@@ -47,6 +47,14 @@ fn agreed_text<'a, const N: usize>(
         names,
         candidates.map(|c| c.filter(|v| !v.trim().is_empty())),
     )
+}
+
+/// [`agreed`] for ids, blank values left out and the rest trimmed.
+pub(super) fn agreed_id<const N: usize>(
+    names: &str,
+    candidates: [Option<String>; N],
+) -> Result<Option<String>, String> {
+    agreed(names, candidates.map(non_empty))
 }
 
 /// A v1 page (`{totalCount, results}`) or a v2 bare array, of any record type.
@@ -395,6 +403,17 @@ pub(super) enum Target {
     Other,
 }
 
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::User => "user",
+            Self::UserGroup => "user_group",
+            Self::Application => "application",
+            Self::Other => "another type",
+        })
+    }
+}
+
 /// A graph `type`: `None` for null or blank.
 fn opt_target<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Target>, D::Error> {
     struct V;
@@ -429,13 +448,20 @@ fn opt_target<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Target>, D::Erro
 }
 
 impl WireGraph {
-    /// `(id, type)`; the type is `None` when the record does not say.
-    pub(super) fn target(self) -> (Option<String>, Option<Target>) {
+    /// `(id, type)`; the type is `None` when the record does not say. Spellings that disagree
+    /// are an error: which target is meant cannot be known.
+    pub(super) fn target(self) -> Result<(Option<String>, Option<Target>), String> {
         let (to_id, to_kind) = self.to.map_or((None, None), |t| (t.id, t.kind));
-        (
-            first_of([to_id, self.to_id, self.id, self.pascal_id]),
-            to_kind.or(self.to_type).or(self.kind).or(self.pascal_kind),
-        )
+        Ok((
+            agreed_id(
+                "`to.id`, `ToId`, `id` and `Id`",
+                [to_id, self.to_id, self.id, self.pascal_id],
+            )?,
+            agreed(
+                "`to.type`, `ToType`, `type` and `Type`",
+                [to_kind, self.to_type, self.kind, self.pascal_kind],
+            )?,
+        ))
     }
 }
 
