@@ -68,6 +68,22 @@ pub(crate) fn trim(s: &str) -> &str {
     }
 }
 
+/// Lower-cases `s`, except a character outside ASCII that would become an ASCII one: the
+/// KELVIN SIGN (U+212A) lower-cases to `k`, so `\u{212A}im@…` would join the real `kim@…`.
+fn lower_keeping_lookalikes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if c.to_lowercase().any(|l| l.is_ascii()) {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
 impl Email {
     /// Normalises `raw`; `None` for an empty or blank value (Slack sends `""` for unset emails).
     pub fn parse(raw: &str) -> Option<Self> {
@@ -75,11 +91,14 @@ impl Email {
         if trimmed.is_empty() {
             return None;
         }
-        if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
-            Some(Self(trimmed.to_lowercase().into_boxed_str()))
-        } else {
-            Some(Self(trimmed.into()))
+        if trimmed.is_ascii() {
+            return Some(if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+                Self(trimmed.to_ascii_lowercase().into_boxed_str())
+            } else {
+                Self(trimmed.into())
+            });
         }
+        Some(Self(lower_keeping_lookalikes(trimmed).into_boxed_str()))
     }
 
     /// Why this is not an email address, or `None`: it needs an `@` with something on either
@@ -314,6 +333,17 @@ pub struct JumpCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookalikes_never_fold_into_ascii_addresses() {
+        let norm = |s: &str| Email::parse(s).unwrap().as_str().to_owned();
+        assert_eq!(norm(" Kim@X.io "), "kim@x.io");
+        assert_eq!(norm("Émile@Café.fr"), "émile@café.fr");
+        // KELVIN SIGN lower-cases to `k`, and a capital I with a dot to `i` + a combining dot.
+        assert_ne!(norm("\u{212A}im@x.io"), "kim@x.io");
+        assert_eq!(norm("\u{212A}im@x.io"), "\u{212A}im@x.io");
+        assert_eq!(norm("\u{130}nes@x.io"), "\u{130}nes@x.io");
+    }
 
     #[test]
     fn what_is_not_an_address() {
