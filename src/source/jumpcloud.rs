@@ -651,6 +651,22 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
                 .collect();
             out.data.app_users.insert(app_id, users);
         }
+        // As for groups: a folder the listing lacks shows a record lost from it, and a Slack
+        // connector missing from the listing would leave its users looking unentitled.
+        let unlisted: Vec<&String> = out
+            .data
+            .app_users
+            .keys()
+            .filter(|id| !out.data.applications.iter().any(|a| a.id == **id))
+            .collect();
+        if !unlisted.is_empty() {
+            let problem = format!(
+                "applications: {} application folder(s) are not in the applications listing ({}): the listing is incomplete",
+                unlisted.len(),
+                files::first_few(unlisted.iter().map(|s| s.as_str()))
+            );
+            out.problems.push(problem);
+        }
     }
 
     let groups_dir = root.join("usergroups");

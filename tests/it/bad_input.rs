@@ -521,6 +521,26 @@ fn a_group_folder_missing_from_the_listing_is_incomplete() {
 }
 
 #[test]
+fn an_application_folder_missing_from_the_listing_is_incomplete() {
+    // app2's record lost from the applications listing (its totalCount lost with it): were it a
+    // Slack connector, the users assigned to it directly would look unentitled.
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
+    let mut files = bundle(Some(&members), &one_group);
+    files.push((
+        "jc/applications/app2/users/skip-0.json".to_owned(),
+        json!([{"to": {"id": "a2", "type": "user"}}]).to_string(),
+    ));
+    let r = audit_files(&files, &[]);
+    assert_fails(
+        &r,
+        "applications: 1 application folder(s) are not in the applications listing (app2): the listing is incomplete",
+    );
+    let r = audit_files(&files, &["--allow-incomplete", "--format", "json"]);
+    assert_eq!(r.json()["complete"], false, "{r:?}");
+}
+
+#[test]
 fn jumpcloud_users_that_cannot_be_judged() {
     let slack = good_slack();
     let run = |jc: &str| {
