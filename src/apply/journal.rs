@@ -275,12 +275,17 @@ fn bytes_of(path: &Path) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// Reads every record of `path` (none when it does not exist). A last line without a newline
-/// that is no record is a torn write (a crash while writing it, perhaps inside a multi-byte
-/// character) and is ignored; one that is a record counts. Any other line that is not a record,
-/// the last one included when it ends in a newline, is an error.
+/// Reads every record of `path`, which must exist (`verify --journal` of a mistyped path must
+/// not check nothing and pass). A last line without a newline that is no record is a torn write
+/// (a crash while writing it, perhaps inside a multi-byte character) and is ignored; one that is
+/// a record counts. Any other line that is not a record, the last one included when it ends in
+/// a newline, is an error.
 pub fn read(path: &Path) -> Result<Vec<Record>, Error> {
-    parse(path, &bytes_of(path)?).map(|(records, _)| records)
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &bytes).map(|(records, _)| records)
 }
 
 /// The last outcome of each account in `records`.
@@ -339,14 +344,14 @@ impl Journal {
                     path: path.to_path_buf(),
                 });
             }
-            // A filesystem without locks must not make the journal unusable.
-            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            // A filesystem without locks (`Unsupported`, or NFS without a lock daemon:
+            // ENOLCK, which std does not name) must not make the journal unusable.
+            Err(std::fs::TryLockError::Error(e)) => {
                 tracing::warn!(
                     "{}: cannot be locked here ({e}); run one apply at a time on it",
                     path.display()
                 );
             }
-            Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
         }
         let bytes = bytes_of(path)?;
         let (existing, tail) = parse(path, &bytes)?;

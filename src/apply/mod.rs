@@ -98,16 +98,18 @@ pub enum Refusal {
         /// How the limit was set.
         why: String,
     },
-    /// Not one account of the plan (or of the journal) exists where the token points: Slack
-    /// never deletes accounts, so the token is another organisation's, not every account gone.
+    /// Not one account read exists where the token points: Slack never deletes accounts, so
+    /// the token is another organisation's, not every account gone.
     #[error(
-        "none of the {count} account(s) of the {what} exists at {base} (each read answered \"no such user\"): Slack never deletes accounts, so the token is most likely another organisation's, or the {what} was made from another organisation's listing; nothing was changed"
+        "none of the {count} account(s) {what} exists at {base} (each read answered \"no such user\"): Slack never deletes accounts, so the token is most likely another organisation's{also}"
     )]
     NoneFound {
         /// Accounts read.
         count: usize,
-        /// `plan` or `journal`.
+        /// Whose accounts: `read for the plan`, `the journal names`.
         what: &'static str,
+        /// What else it may be, and what was done.
+        also: &'static str,
         /// The SCIM base URL.
         base: String,
     },
@@ -449,7 +451,11 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         for action in &plan.actions {
             records.push(runtime.block_on(run::preview(&client, action))?);
         }
-        none_found(&records, base.as_str())?;
+        let gone = records
+            .iter()
+            .filter(|r| r.outcome == Some(Outcome::Gone))
+            .count();
+        none_found(records.len(), gone, base.as_str())?;
         return finish(global, args, &records, true, None);
     }
     guards(&plan, &args.plan, args, &settings)?;
@@ -476,6 +482,8 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
     // Whether this run may have changed anyone, or recorded a final outcome before it stopped
     // (a 403 about one account): if neither, a stop means it could not run (exit 2).
     let mut ran = false;
+    // Accounts read in this run, and those of them unknown at the first read (see none_found).
+    let (mut read, mut gone) = (0, 0);
     for action in &plan.actions {
         let id = &action.slack_user_id;
         if let Some(o) = done.get(id).filter(|o| o.is_final()) {
@@ -509,6 +517,10 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
                 stop,
             }) => {
                 ran |= may_have_landed;
+                read += 1;
+                // Not after a PATCH: an account that vanished then was there before it.
+                gone +=
+                    usize::from(record.outcome == Some(Outcome::Gone) && record.patches.is_none());
                 journal.append(&record)?;
                 records.push(record);
                 if let Some(e) = &stop {
@@ -549,21 +561,19 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         // Nothing was written: this run could not run at all.
         return Err(e.into());
     }
-    none_found(&records, base.as_str())?;
+    none_found(read, gone, base.as_str())?;
     finish(global, args, &records, false, Some(&journal_path))
 }
 
-/// Refuses a run in which every account of the plan read "no such user" ([`Refusal::NoneFound`]).
-fn none_found(records: &[Record], base: &str) -> Result<(), Refusal> {
-    let count = records.iter().filter(|r| r.outcome.is_some()).count();
-    let gone = records
-        .iter()
-        .filter(|r| r.outcome == Some(Outcome::Gone))
-        .count();
-    if count > 0 && gone == count {
+/// Refuses a run in which each of the `read` accounts of the plan read in this run (`gone` of
+/// them "no such user" at their first read) was unknown ([`Refusal::NoneFound`]). Accounts done
+/// in an earlier run do not count: a resumed run may hold another organisation's token.
+fn none_found(read: usize, gone: usize, base: &str) -> Result<(), Refusal> {
+    if read > 0 && gone == read {
         return Err(Refusal::NoneFound {
-            count,
-            what: "plan",
+            count: read,
+            what: "read for the plan",
+            also: ", or the plan was made from another organisation's listing; nothing was changed",
             base: base.to_owned(),
         });
     }

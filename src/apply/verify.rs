@@ -96,9 +96,9 @@ fn targets(args: &VerifyArgs) -> Result<Targets, Error> {
 pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Error> {
     let targets = targets(args)?;
     let ids_from = if args.plan.is_some() {
-        Some("plan")
+        Some("of the plan")
     } else if args.journal.is_some() {
-        Some("journal")
+        Some("the journal names")
     } else {
         None
     };
@@ -215,6 +215,7 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Erro
         return Err(super::Refusal::NoneFound {
             count: checks.len(),
             what,
+            also: "",
             base: base.as_str().to_owned(),
         }
         .into());

@@ -651,21 +651,17 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
                 .collect();
             out.data.app_users.insert(app_id, users);
         }
-        // As for groups: a folder the listing lacks shows a record lost from it, and a Slack
-        // connector missing from the listing would leave its users looking unentitled.
-        let unlisted: Vec<&String> = out
-            .data
-            .app_users
-            .keys()
-            .filter(|id| !out.data.applications.iter().any(|a| a.id == **id))
-            .collect();
-        if !unlisted.is_empty() {
-            let problem = format!(
-                "applications: {} application folder(s) are not in the applications listing ({}): the listing is incomplete",
-                unlisted.len(),
-                files::first_few(unlisted.iter().map(|s| s.as_str()))
-            );
-            out.problems.push(problem);
+        // A Slack connector missing from the listing would leave the users assigned to it
+        // directly looking unentitled. Only when there is a listing: an export may carry the
+        // connectors' users alone, with the manifest naming them.
+        if !store.list(&apps_dir, &["json"])?.is_empty() {
+            let folders: Vec<String> = out.data.app_users.keys().cloned().collect();
+            let apps = &out.data.applications;
+            if let Some(problem) = unlisted_folders("applications", "application", folders, |id| {
+                apps.iter().any(|a| a.id == id)
+            }) {
+                out.problems.push(problem);
+            }
         }
     }
 
@@ -674,6 +670,24 @@ fn load_bundle(store: &dyn Store, root: &Path, out: &mut Loaded<JumpCloud>) -> R
         out.data.groups = Some(load_groups(store, &groups_dir, out)?);
     }
     Ok(())
+}
+
+/// The completeness problem of `<listing>/<id>/` folders whose id the listing lacks: a record
+/// lost from the listing (each would have been read as that record's).
+fn unlisted_folders(
+    listing: &str,
+    kind: &str,
+    folders: Vec<String>,
+    listed: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let unlisted: Vec<String> = folders.into_iter().filter(|id| !listed(id)).collect();
+    (!unlisted.is_empty()).then(|| {
+        format!(
+            "{listing}: {} {kind} folder(s) are not in the {listing} listing ({}): the listing is incomplete",
+            unlisted.len(),
+            files::first_few(unlisted.iter().map(String::as_str))
+        )
+    })
 }
 
 fn load_groups(
@@ -716,7 +730,7 @@ fn load_groups(
     drop(listed);
     // v2 listings carry no count, but a group folder the listing lacks shows a record lost
     // from it: that group's members would look unentitled.
-    let unlisted: Vec<String> = store
+    let folders: Vec<String> = store
         .subdirs(dir)?
         .iter()
         .filter(|sub| {
@@ -725,14 +739,11 @@ fn load_groups(
         })
         .filter_map(|sub| sub.file_name())
         .map(|name| name.to_string_lossy().into_owned())
-        .filter(|name| !groups.contains_key(name))
         .collect();
-    if !unlisted.is_empty() {
-        out.problems.push(format!(
-            "usergroups: {} group folder(s) are not in the usergroups listing ({}): the listing is incomplete",
-            unlisted.len(),
-            files::first_few(unlisted.iter().map(String::as_str))
-        ));
+    if let Some(problem) =
+        unlisted_folders("usergroups", "group", folders, |id| groups.contains_key(id))
+    {
+        out.problems.push(problem);
     }
     // Each group's folders are independent: read them on all cores.
     let ids: Vec<String> = groups.keys().cloned().collect();

@@ -538,6 +538,19 @@ fn an_application_folder_missing_from_the_listing_is_incomplete() {
     );
     let r = audit_files(&files, &["--allow-incomplete", "--format", "json"]);
     assert_eq!(r.json()["complete"], false, "{r:?}");
+    // Without an applications listing at all (the manifest names the connector), the folders
+    // are the input, not a listing's remains.
+    files.retain(|(name, _)| name != "jc/applications/skip-0.json");
+    files.push((
+        "jc/manifest.json".to_owned(),
+        json!({"slack_app_ids": ["app1"]}).to_string(),
+    ));
+    files.push((
+        "jc/applications/app1/users/skip-0.json".to_owned(),
+        "[]".to_owned(),
+    ));
+    let r = audit_files(&files, &["--format", "json"]);
+    assert_eq!(r.json()["complete"], true, "{r:?}");
 }
 
 #[test]

@@ -311,7 +311,7 @@ fn a_mistyped_base_path_on_a_generic_scim_server_is_refused_before_anything_is_j
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr
-            .contains("none of the 7 account(s) of the plan exists at"),
+            .contains("none of the 7 account(s) read for the plan exists at"),
         "{r:?}"
     );
     let journal = std::fs::read_to_string(dir.path().join("plan.json.journal.jsonl")).unwrap();

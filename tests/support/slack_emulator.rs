@@ -162,6 +162,9 @@ pub(crate) struct SlackConfig {
     /// A token accepted for reads only: writes with it are answered 403 `permission_denied`
     /// (a token without the `admin` scope's write rights).
     pub(crate) read_only_token: Option<String>,
+    /// A token of another organisation at the same URL (on Slack the token picks the org): it
+    /// reads an organisation without users, so every account is "no such user".
+    pub(crate) other_org_token: Option<String>,
     /// v2-shaped User resources (v1-shaped ones are converted on start).
     pub(crate) users: Vec<Value>,
     /// v2-shaped Group resources.
@@ -202,6 +205,7 @@ impl Default for SlackConfig {
         Self {
             token: "xoxp-emulator".to_owned(),
             read_only_token: None,
+            other_org_token: None,
             users: Vec::new(),
             groups: Vec::new(),
             primary_owner_id: None,

@@ -212,3 +212,12 @@ fn verify_of_a_journal_cut_after_a_patching_record_checks_that_account() {
     assert!(r.stdout.contains(TARGETS[0]), "{r:?}");
     assert!(r.stdout.contains("still-active"), "{r:?}");
 }
+
+#[test]
+fn verify_of_a_journal_that_does_not_exist_is_an_error_not_a_clean_check() {
+    let emu = emulator(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let r = verify_journal(&emu, &tmp.path().join("typo.jsonl"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("typo.jsonl"), "{r:?}");
+}

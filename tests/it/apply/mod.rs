@@ -756,49 +756,87 @@ fn bad_guard_values_are_usage_errors_before_anything_is_sent_dry_run_or_not() {
 
 #[test]
 fn a_token_of_another_organisation_is_refused_and_does_not_block_the_right_one() {
-    // Slack never deletes accounts: when every account of a plan answers "no such user", the
-    // token opens another organisation. Each used to be recorded `gone` (final) with exit 0,
-    // and the run with the right token then skipped them all as done.
-    let other = SlackEmulator::start(SlackConfig::generated(20, 3));
-    let right = emulator(Faults::default());
-    let before = active_map(&right);
+    // Slack never deletes accounts, and one URL serves every organisation (the token picks
+    // it): when every account read answers "no such user", the token is another organisation's.
+    // Each used to be recorded `gone` (final) with exit 0, and the run with the right token then
+    // skipped them all as done.
+    const OTHER: (&str, &str) = ("SLACK_SCIM_TOKEN", "xoxp-another-org");
+    let mut config = demo_config();
+    config.other_org_token = Some(OTHER.1.to_owned());
+    let emu = SlackEmulator::start(config);
+    let before = active_map(&emu);
     let tmp = tempfile::tempdir().unwrap();
     let plan = demo_plan(tmp.path());
     let journal = tmp.path().join("plan.json.journal.jsonl");
-    for extra in [&[][..], &["--yes"][..]] {
-        let r = apply(&other, "v2", &plan, extra);
+    let url = emu.base_url("v2");
+    let run = |args: &[&str], token: (&'static str, &'static str)| {
+        let mut all = args.to_vec();
+        all.extend(["--slack-url", url.as_str()]);
+        if args[0] == "apply" {
+            all.extend(["--max-changes", "10"]);
+        }
+        run_env(None, &all, &[token])
+    };
+    let refused = |r: &Run, what: &str| {
         assert_eq!(r.code, 2, "{r:?}");
-        assert!(
-            r.stderr
-                .contains("none of the 7 account(s) of the plan exists at"),
-            "{r:?}"
+        assert!(r.stderr.contains(what), "{r:?}");
+        assert!(r.stderr.contains("another organisation's"), "{r:?}");
+    };
+    for yes in [&[][..], &["--yes"][..]] {
+        let mut args = vec!["apply", arg(&plan)];
+        args.extend_from_slice(yes);
+        refused(
+            &run(&args, OTHER),
+            "none of the 7 account(s) read for the plan exists",
         );
-        assert!(r.stderr.contains("another organisation"), "{r:?}");
     }
-    assert_eq!(other.total_patches(), 0);
+    assert_eq!(emu.total_patches(), 0);
     // verify says so too, instead of "nothing is still active".
-    for r in [
-        run_env(
-            None,
-            &[
-                "verify",
-                "--plan",
-                arg(&plan),
-                "--slack-url",
-                &other.base_url("v2"),
-            ],
-            &[TOKEN],
-        ),
-        verify_journal(&other, &journal),
-    ] {
-        assert_eq!(r.code, 2, "{r:?}");
-        assert!(r.stderr.contains("none of the 7 account(s)"), "{r:?}");
-    }
-    // The same journal with the right organisation: every account is read again and done.
-    let r = apply(&right, "v2", &plan, &["--yes", "--format", "json"]);
+    refused(
+        &run(&["verify", "--plan", arg(&plan)], OTHER),
+        "none of the 7 account(s) of the plan exists",
+    );
+    refused(
+        &run(&["verify", "--journal", arg(&journal)], OTHER),
+        "none of the 7 account(s) the journal names exists",
+    );
+    // A run with the right token that stops after 3 PATCHes (the token revoked), resumed with
+    // the other organisation's: the accounts done before do not hide the unknown ones.
+    emu.set_faults(Faults {
+        revoke_after_patches: Some(3),
+        ..Faults::default()
+    });
+    let r = run(&["apply", arg(&plan), "--yes"], TOKEN);
+    assert_eq!(r.code, 3, "{r:?}");
+    // Two deactivated; the third PATCH landed but its confirmation met the revoked token.
+    let (outcomes, _) = journal_outcomes(&journal);
+    assert_eq!(
+        outcomes.values().filter(|o| *o == "deactivated").count(),
+        2,
+        "{outcomes:?}"
+    );
+    emu.set_faults(Faults::default());
+    refused(
+        &run(&["apply", arg(&plan), "--yes"], OTHER),
+        "none of the 5 account(s) read for the plan exists",
+    );
+    // The same journal with the right token: every account left is read again and done.
+    let r = run(&["apply", arg(&plan), "--yes", "--format", "json"], TOKEN);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.json()["summary"]["deactivated"], 7, "{r:?}");
-    assert_only(&right, &before, &TARGETS, 1);
+    assert_only(&emu, &before, &TARGETS, 1);
+    // One account unknown among others that exist is that account's `gone`, dry run or not.
+    let one_gone = tmp.path().join("one-gone.json");
+    std::fs::copy(&plan, &one_gone).unwrap();
+    edit_plan(&one_gone, |p| {
+        p["actions"][0]["slack_user_id"] = Value::from("W0NW9999999");
+    });
+    for yes in [&[][..], &["--yes"][..]] {
+        let mut args = vec!["apply", arg(&one_gone), "--format", "json"];
+        args.extend_from_slice(yes);
+        let r = run(&args, TOKEN);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.json()["actions"][0]["outcome"], "gone", "{r:?}");
+    }
 }
 
 mod faults;

@@ -275,6 +275,9 @@ async fn serve(
         if let Err(wait) = st.admit(route.buckets()) {
             return too_many(version, &st.retry_after_value(wait));
         }
+        if let Some(empty) = other_org(&st, req, version, route) {
+            return empty;
+        }
     }
     match *route {
         Route::ListUsers => list_users(shared, req, version),
@@ -311,6 +314,9 @@ fn check_auth(
     if token == Some(st.token.as_str()) && !revoked {
         return None;
     }
+    if token.is_some() && token == st.other_org_token.as_deref() {
+        return None;
+    }
     if token.is_some() && token == st.read_only_token.as_deref() {
         return write.then(|| error(version, StatusCode::FORBIDDEN, "permission_denied"));
     }
@@ -326,6 +332,36 @@ fn check_auth(
             StatusCode::UNAUTHORIZED,
             "invalid_authentication",
         ),
+    })
+}
+
+/// The answer of the organisation without users that `other_org_token` opens.
+fn other_org(st: &State, req: &Req, version: Version, route: &Route<'_>) -> Option<Response> {
+    let token = req
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .map(|(_, token)| token.trim());
+    if token.is_none() || token != st.other_org_token.as_deref() {
+        return None;
+    }
+    Some(match route {
+        Route::ListUsers | Route::ListGroups => {
+            let schema = match version {
+                Version::V1 => "urn:scim:schemas:core:1.0",
+                Version::V2 => "urn:ietf:params:scim:api:messages:2.0:ListResponse",
+            };
+            kit::json(
+                StatusCode::OK,
+                &serde_json::json!({
+                    "schemas": [schema],
+                    "totalResults": 0,
+                    "itemsPerPage": 0,
+                    "startIndex": 1,
+                    "Resources": [],
+                }),
+            )
+        }
+        _ => error(version, st.no_such_user, "no_such_user"),
     })
 }
 

@@ -166,6 +166,7 @@ pub(super) struct Stats {
 pub(super) struct State {
     pub(super) token: String,
     pub(super) read_only_token: Option<String>,
+    pub(super) other_org_token: Option<String>,
     /// Set by the first write under `Faults::lost_write_then_outage`.
     pub(super) outage: bool,
     pub(super) users: BTreeMap<String, UserRec>,
@@ -228,6 +229,7 @@ impl State {
         let mut state = Self {
             token: config.token,
             read_only_token: config.read_only_token,
+            other_org_token: config.other_org_token,
             outage: false,
             users,
             groups,
