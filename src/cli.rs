@@ -29,8 +29,8 @@ const APPLY_EXIT: &str = "\
 Exit status:
   0  every action done: deactivated and confirmed, or skipped by rule (dry run: would be)
   2  could not run: usage, config, an invalid, stale or incomplete plan, a guard refused it,
-     auth or network failure, a URL that is not a SCIM API, stopped before any PATCH, not
-     one account of the plan found (the token is another organisation's)
+     auth or network failure, a URL that is not a SCIM API, stopped before any PATCH, every
+     account read answered \"no such user\" (the token is another organisation's)
   3  ran, but some accounts were refused, failed, stayed unconfirmed or were not attempted
      (dry run: some would be refused)";
 
@@ -40,7 +40,7 @@ Exit status:
   1  some account is still active
   2  could not run: usage, config, unreadable, invalid or incomplete input (plan, journal,
      emails, export), auth or network failure, a URL that is not a SCIM API, not one id of
-     the plan or journal found (the token is another organisation's)";
+     the plan or journal found (the token is another organisation's), a missing journal";
 
 const OTHER_EXIT: &str = "\
 Exit status:

@@ -561,7 +561,10 @@ pub fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Error>
         // Nothing was written: this run could not run at all.
         return Err(e.into());
     }
-    none_found(read, gone, base.as_str())?;
+    // Only when nothing may have changed: a run that stopped after a PATCH reports what it did.
+    if !ran {
+        none_found(read, gone, base.as_str())?;
+    }
     finish(global, args, &records, false, Some(&journal_path))
 }
 

@@ -782,6 +782,17 @@ fn a_token_of_another_organisation_is_refused_and_does_not_block_the_right_one()
         assert!(r.stderr.contains(what), "{r:?}");
         assert!(r.stderr.contains("another organisation's"), "{r:?}");
     };
+    // One account unknown among others that exist (still active: previews without an outcome)
+    // is that account's `gone`.
+    let one_gone = tmp.path().join("one-gone.json");
+    std::fs::copy(&plan, &one_gone).unwrap();
+    edit_plan(&one_gone, |p| {
+        p["actions"][0]["slack_user_id"] = Value::from("W0NW9999999");
+    });
+    let r = run(&["apply", arg(&one_gone), "--format", "json"], TOKEN);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["actions"][0]["outcome"], "gone", "{r:?}");
+    assert_eq!(r.json()["actions"][1]["outcome"], Value::Null, "{r:?}");
     for yes in [&[][..], &["--yes"][..]] {
         let mut args = vec!["apply", arg(&plan)];
         args.extend_from_slice(yes);
@@ -824,20 +835,30 @@ fn a_token_of_another_organisation_is_refused_and_does_not_block_the_right_one()
     let r = run(&["apply", arg(&plan), "--yes", "--format", "json"], TOKEN);
     assert_eq!(r.code, 0, "{r:?}");
     assert_only(&emu, &before, &TARGETS, 1);
-    // One account unknown among others that exist is that account's `gone`, dry run or not.
-    let one_gone = tmp.path().join("one-gone.json");
-    std::fs::copy(&plan, &one_gone).unwrap();
-    edit_plan(&one_gone, |p| {
-        p["actions"][0]["slack_user_id"] = Value::from("W0NW9999999");
-    });
-    for yes in [&[][..], &["--yes"][..]] {
-        let mut args = vec!["apply", arg(&one_gone), "--format", "json"];
-        args.extend_from_slice(yes);
-        let r = run(&args, TOKEN);
-        assert_eq!(r.code, 0, "{r:?}");
-        assert_eq!(r.json()["actions"][0]["outcome"], "gone", "{r:?}");
-    }
 }
 
 mod faults;
 mod journal;
+
+#[test]
+fn a_run_that_stops_after_a_patch_reports_it_even_when_every_other_account_was_unknown() {
+    // The first account is unknown; the second is PATCHed, then the token is revoked while it
+    // is confirmed. Something may have changed: the run reports (exit 3), it is not refused as
+    // "none found ... nothing was changed".
+    let emu = emulator(Faults {
+        revoke_after_patches: Some(1),
+        ..Faults::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    edit_plan(&plan, |p| {
+        p["actions"][0]["slack_user_id"] = Value::from("W0NW9999999");
+    });
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(!r.stderr.contains("none of the"), "{r:?}");
+    assert_eq!(emu.total_patches(), 1);
+    let actions = r.json()["actions"].as_array().unwrap().clone();
+    assert_eq!(actions[0]["outcome"], "gone", "{r:?}");
+    assert_eq!(actions[1]["outcome"], "unconfirmed", "{r:?}");
+}

@@ -361,7 +361,10 @@ fn other_org(st: &State, req: &Req, version: Version, route: &Route<'_>) -> Opti
                 }),
             )
         }
-        _ => error(version, st.no_such_user, "no_such_user"),
+        Route::GetUser(_) | Route::PatchUser(_) | Route::DeleteUser(_) | Route::GetGroup(_) => {
+            error(version, st.no_such_user, "no_such_user")
+        }
+        Route::NotAllowed | Route::NotFound => return None,
     })
 }
 
