@@ -500,9 +500,7 @@ fn a_group_id_that_is_not_a_folder_name_is_refused() {
 fn a_group_folder_missing_from_the_listing_is_incomplete() {
     // g2's record lost from the v2 listing (no count says so): its members would look
     // unentitled, yet the report said complete.
-    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
-    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
-    let mut files = bundle(Some(&members), &one_group);
+    let mut files = one_group_bundle();
     files.push((
         "jc/usergroups/g2/members/skip-0.json".to_owned(),
         json!([{"to": {"id": "a2", "type": "user"}}]).to_string(),
@@ -511,12 +509,26 @@ fn a_group_folder_missing_from_the_listing_is_incomplete() {
         "jc/usergroups/g2/associations.application/skip-0.json".to_owned(),
         json!([{"to": {"id": "app1", "type": "application"}}]).to_string(),
     ));
-    let r = audit_files(&files, &[]);
-    assert_fails(
-        &r,
+    assert_incomplete(
+        &files,
         "usergroups: 1 group folder(s) are not in the usergroups listing (g2): the listing is incomplete",
     );
-    let r = audit_files(&files, &["--allow-incomplete", "--format", "json"]);
+}
+
+/// The demo-like bundle of [`bundle`] with one group, g1, of one member.
+fn one_group_bundle() -> Vec<(String, String)> {
+    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
+    bundle(
+        Some(&members),
+        &json!([{"id": "g1", "name": "Slack"}]).to_string(),
+    )
+}
+
+/// `files` fail the audit saying `problem`, and with `--allow-incomplete` make a report marked
+/// incomplete.
+fn assert_incomplete(files: &[(String, String)], problem: &str) {
+    assert_fails(&audit_files(files, &[]), problem);
+    let r = audit_files(files, &["--allow-incomplete", "--format", "json"]);
     assert_eq!(r.json()["complete"], false, "{r:?}");
 }
 
@@ -524,20 +536,15 @@ fn a_group_folder_missing_from_the_listing_is_incomplete() {
 fn an_application_folder_missing_from_the_listing_is_incomplete() {
     // app2's record lost from the applications listing (its totalCount lost with it): were it a
     // Slack connector, the users assigned to it directly would look unentitled.
-    let members = json!([{"to": {"id": "a1", "type": "user"}}]).to_string();
-    let one_group = json!([{"id": "g1", "name": "Slack"}]).to_string();
-    let mut files = bundle(Some(&members), &one_group);
+    let mut files = one_group_bundle();
     files.push((
         "jc/applications/app2/users/skip-0.json".to_owned(),
         json!([{"to": {"id": "a2", "type": "user"}}]).to_string(),
     ));
-    let r = audit_files(&files, &[]);
-    assert_fails(
-        &r,
+    assert_incomplete(
+        &files,
         "applications: 1 application folder(s) are not in the applications listing (app2): the listing is incomplete",
     );
-    let r = audit_files(&files, &["--allow-incomplete", "--format", "json"]);
-    assert_eq!(r.json()["complete"], false, "{r:?}");
     // Without an applications listing at all (the manifest names the connector), the folders
     // are the input, not a listing's remains.
     files.retain(|(name, _)| name != "jc/applications/skip-0.json");
