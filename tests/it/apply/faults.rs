@@ -761,3 +761,26 @@ fn slack_unreachable_while_confirming_stops_the_run_at_once() {
     );
     assert_eq!(emu.total_patches(), 1);
 }
+
+#[test]
+fn a_run_that_stops_after_a_patch_reports_it_even_when_every_other_account_was_unknown() {
+    // The first account is unknown; the second is PATCHed, then the token is revoked while it
+    // is confirmed. Something may have changed: the run reports (exit 3), it is not refused as
+    // "none found ... nothing was changed".
+    let emu = emulator(Faults {
+        revoke_after_patches: Some(1),
+        ..Faults::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = demo_plan(tmp.path());
+    edit_plan(&plan, |p| {
+        p["actions"][0]["slack_user_id"] = Value::from("W0NW9999999");
+    });
+    let r = apply(&emu, "v2", &plan, &["--yes", "--format", "json"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(!r.stderr.contains("none of the"), "{r:?}");
+    assert_eq!(emu.total_patches(), 1);
+    let actions = r.json()["actions"].as_array().unwrap().clone();
+    assert_eq!(actions[0]["outcome"], "gone", "{r:?}");
+    assert_eq!(actions[1]["outcome"], "unconfirmed", "{r:?}");
+}
